@@ -1,0 +1,35 @@
+"""The `tsunagu` command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from bot import create_app
+from bot.config import HOW_TO_CONNECT, ConfigError
+from bot.db import upgrade
+
+cli = FlaskGroup(create_app=create_app, help="tsunagu: the LINE bot of Akita's support platform.")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+def serve_command(host: str, port: int) -> None:
+    """Upgrade the database and start a development server."""
+    upgrade(current_app)
+    if not current_app.config["LINE_CONNECTED"]:
+        click.echo(HOW_TO_CONNECT, err=True)
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def main() -> None:
+    """Run the CLI; print configuration problems as one clear line."""
+    try:
+        cli.main(prog_name="tsunagu")
+    except ConfigError as err:
+        click.echo(f"tsunagu: {err}", err=True)
+        sys.exit(2)

@@ -1,0 +1,79 @@
+"""The database: engine, sessions, migrations and their CLI commands."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine with settings that suit many workers on one database."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers go on while one worker writes; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
+    return (app or current_app).extensions["tsunagu.db"]
+
+
+@contextmanager
+def transaction(app: Flask | None = None):
+    """Yield a session whose work is committed together, or not at all."""
+    with get_sessionmaker(app).begin() as session:
+        yield session
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(app: Flask) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")
+
+
+@click.group("db")
+def db_cli() -> None:
+    """Manage the database."""
+
+
+@db_cli.command("upgrade")
+def upgrade_command() -> None:
+    """Create or upgrade the database schema."""
+    upgrade(current_app)
+    click.echo("The database is up to date.")
+
+
+def init_app(app: Flask) -> None:
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["tsunagu.engine"] = engine
+    app.extensions["tsunagu.db"] = sessionmaker(engine, expire_on_commit=False)
+    app.cli.add_command(db_cli)

@@ -1,0 +1,63 @@
+"""Talking to LINE's Messaging API: replies with bounded, budgeted retries."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import urllib3
+from flask import Flask
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    Message,
+    MessagingApi,
+    ReplyMessageRequest,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class LineClient:
+    """Send replies; retry passing failures only while the webhook's time budget lasts."""
+
+    def __init__(self, base_url: str, access_token: str, budget: float = 1.2,
+                 attempts: int = 3, pool_size: int = 64) -> None:
+        config = Configuration(host=base_url, access_token=access_token)
+        config.connection_pool_maxsize = pool_size
+        config.retries = False  # our own loop below knows the time budget
+        self.api = MessagingApi(ApiClient(config))
+        self.budget = budget
+        self.attempts = attempts
+
+    def reply(self, reply_token: str, messages: list[Message]) -> bool:
+        """Send a reply; return whether LINE accepted it."""
+        request = ReplyMessageRequest(replyToken=reply_token, messages=messages)
+        deadline = time.monotonic() + self.budget
+        for attempt in range(1, self.attempts + 1):
+            left = deadline - time.monotonic()
+            if left <= 0.05:
+                break
+            try:
+                self.api.reply_message(request, _request_timeout=left)
+                return True
+            except ApiException as err:
+                if err.status not in RETRY_STATUSES:
+                    log.warning("LINE refused a reply: status %s", err.status)
+                    return False
+                log.warning("LINE answered %s (attempt %d)", err.status, attempt)
+            except urllib3.exceptions.HTTPError as err:
+                log.warning("LINE did not answer (attempt %d): %s", attempt, type(err).__name__)
+            time.sleep(min(0.1 * attempt, max(0.0, deadline - time.monotonic())))
+        log.error("gave up on a reply within the time budget")
+        return False
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("LINE_CONNECTED"):
+        app.extensions["tsunagu.line"] = LineClient(
+            app.config["LINE_API_BASE_URL"], app.config["LINE_CHANNEL_ACCESS_TOKEN"],
+            budget=app.config["LINE_REPLY_BUDGET"])
