@@ -8,7 +8,9 @@ import unicodedata
 from bot.flow import Option, Step
 
 # Polite endings and punctuation that may follow an answer without changing it.
-_FILLER = re.compile(r"(です|でした|だよ|だ|ます|よ|ね|かな|のこと|について|と思います|[。、．，！!？?・〜~ー\s])+")
+_FILLER = re.compile(
+    r"(です|でした|だよ|だ|ます|よ|ね|かな|のこと|について|と思います"
+    r"|に住んでいます|に住んでる|在住|住み|[。、．，！!？?・〜~ー\s])+")
 _AGE = re.compile(r"(\d{1,3})(?:歳|才|さい)?")
 MIN_AGE, MAX_AGE = 15, 99
 

@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 from bot import create_app
 from bot.config import HOW_TO_CONNECT, ConfigError
@@ -16,6 +16,7 @@ cli = FlaskGroup(create_app=create_app, help="tsunagu: the LINE bot of Akita's s
 
 
 @cli.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 def serve_command(host: str, port: int) -> None:

@@ -7,6 +7,7 @@ import logging
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -142,6 +143,7 @@ def purge(app: Flask | None = None, now: dt.datetime | None = None) -> tuple[int
 
 
 @click.command("purge")
+@with_appcontext
 def purge_command() -> None:
     """Delete conversations idle for 30 days and event ids older than 7 days."""
     convs, events = purge(current_app)

@@ -9,6 +9,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +22,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -32,6 +34,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Let SQLAlchemy, not the driver, decide where transactions begin (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection) -> None:
+    # pysqlite would otherwise commit at each savepoint release, and two workers reading
+    # then writing would fail on SQLite's snapshot check; IMMEDIATE takes the write lock
+    # up front, so events on SQLite simply queue (PostgreSQL is for real concurrency).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["tsunagu.sql"]
 
 
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
@@ -57,9 +72,7 @@ def upgrade(app: Flask) -> None:
     command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")
 
 
-@click.group("db")
-def db_cli() -> None:
-    """Manage the database."""
+db_cli = AppGroup("db", help="Manage the database.")
 
 
 @db_cli.command("upgrade")
@@ -74,6 +87,6 @@ def init_app(app: Flask) -> None:
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
-    app.extensions["tsunagu.engine"] = engine
+    app.extensions["tsunagu.sql"] = engine
     app.extensions["tsunagu.db"] = sessionmaker(engine, expire_on_commit=False)
     app.cli.add_command(db_cli)

@@ -7,6 +7,7 @@ import json
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ def _by_target(session: Session, kind: str, start, end) -> dict[str, int]:
     query = (select(ReferralTarget.code, func.count())
              .join(Referral, Referral.id == ReferralTarget.referral_id)
              .where(ReferralTarget.kind == kind).group_by(ReferralTarget.code))
-    return dict(sorted(session.execute(_within(query, start, end)).tuples().all()))
+    return dict(sorted(session.execute(_within(query, start, end)).all()))
 
 
 def counts(session: Session, start: dt.date | None = None, end: dt.date | None = None) -> dict:
@@ -37,7 +38,7 @@ def counts(session: Session, start: dt.date | None = None, end: dt.date | None =
         "referrals": total,
         "by_programme": _by_target(session, "programme", start, end),
         "by_office": _by_target(session, "office", start, end),
-        "by_area": dict(sorted(session.execute(areas).tuples().all())),
+        "by_area": dict(sorted(session.execute(areas).all())),
     }
 
 
@@ -59,6 +60,7 @@ def render_table(result: dict, content) -> str:
 
 
 @click.command("stats")
+@with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")

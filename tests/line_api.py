@@ -58,7 +58,7 @@ MAX_QUICK_REPLY_LABEL = 20
 MAX_DISPLAY_TEXT = 300
 MAX_URI = 1000
 URI_SCHEMES = {"http", "https", "tel", "line"}
-# LINE only returns quote tokens for messages that can be quoted later.
+# sentMessages carry a quoteToken only for types LINE lets users quote (our reading of its docs).
 QUOTABLE_TYPES = {"text", "textV2", "sticker", "image", "video"}
 
 AUTH_FAILED = (
@@ -69,6 +69,12 @@ FAULT_MESSAGES = {
     500: "An unexpected error occurred.",
 }
 
+_SIZE_MESSAGES = {
+    "maxItems": "Size must be at most {} (is {})",
+    "minItems": "Size must be at least {} (is {})",
+    "maxLength": "Length must be at most {} (is {})",
+    "minLength": "Length must be at least {} (is {})",
+}
 _SCHEMAS = "#/components/schemas/"
 _DOC_URI = "urn:line-openapi:messaging-api"
 _MESSAGE_PROP = re.compile(r"messages\[\d+\]")
@@ -210,7 +216,13 @@ DiscriminatingValidator = extend(OAS30WriteValidator, {"discriminator": _discrim
 
 def _problem(error: ValidationError) -> Problem:
     """Turn a jsonschema error into a LINE-style problem."""
-    return Problem(line_property(error.absolute_path), _shorten(error.message))
+    template = _SIZE_MESSAGES.get(str(error.validator))
+    if template is None:
+        message = _shorten(error.message)
+    else:
+        # jsonschema quotes the whole oversized value; say how big it is instead.
+        message = template.format(error.validator_value, len(error.instance))
+    return Problem(line_property(error.absolute_path), message)
 
 
 def line_property(path: Iterable[str | int]) -> str:
@@ -232,6 +244,12 @@ def _shorten(message: str, limit: int = 200) -> str:
 # --- openapi-core ------------------------------------------------------------------------------
 
 
+def _with_cause(error: Exception) -> str:
+    """Describe an openapi-core error together with its cause, which holds the detail."""
+    text, cause = str(error), str(error.__cause__ or "")
+    return f"{text}: {cause}" if cause and cause not in text else text
+
+
 class LineHostRequest(WerkzeugOpenAPIRequest):
     """Present a local request as if it had reached api.line.me, the spec's only server."""
 
@@ -251,8 +269,7 @@ def _operation_problems(validators: Iterable[Any], request: Request) -> Iterator
                 error.__cause__, InvalidSchemaValue
             ):
                 continue
-            cause = f": {error.__cause__}" if error.__cause__ else ""
-            yield Problem("", _shorten(f"{error}{cause}"))
+            yield Problem("", _shorten(_with_cause(error)))
 
 
 # --- Documented limits not in the spec --------------------------------------------------------
@@ -298,7 +315,8 @@ def _max_length(node: dict, key: str, limit: int, prop: str) -> Iterator[Problem
     """Yield a problem when a string field is longer than LINE allows."""
     value = node.get(key)
     if isinstance(value, str) and len(value) > limit:
-        yield Problem(f"{prop}.{key}", f"Length must be between 0 and {limit} (is {len(value)})")
+        message = _SIZE_MESSAGES["maxLength"].format(limit, len(value))
+        yield Problem(f"{prop}.{key}", message)
 
 
 def _quick_reply_label(action: Any, prop: str) -> Iterator[Problem]:
@@ -316,7 +334,7 @@ def _uri_problems(uri: Any, prop: str) -> Iterator[Problem]:
     if not isinstance(uri, str):
         return
     if len(uri) > MAX_URI:
-        yield Problem(prop, f"Length must be between 0 and {MAX_URI} (is {len(uri)})")
+        yield Problem(prop, _SIZE_MESSAGES["maxLength"].format(MAX_URI, len(uri)))
     scheme = urlsplit(uri).scheme.lower()
     if scheme not in URI_SCHEMES:
         allowed = ", ".join(sorted(URI_SCHEMES))
@@ -331,9 +349,9 @@ class LineApi:
 
     def __init__(self, httpserver: HTTPServer, token: str = "test-token") -> None:
         self.token = token
-        self.delay = 0.0
-        self.requests: list[Call] = []
-        self.violations: list[str] = []
+        self.delay = 0.0  # Seconds to wait before answering each call.
+        self.requests: list[Call] = []  # Every call, in the order they were answered.
+        self.violations: list[str] = []  # "METHOD /path: property: what LINE would reject".
         self._spec = load_spec()
         self._server = httpserver
         self._lock = threading.Lock()
@@ -364,6 +382,13 @@ class LineApi:
         if not replies:
             raise AssertionError("the bot has not sent any accepted reply")
         return replies[-1]["messages"]
+
+    def reply_for(self, reply_token: str) -> list[dict]:
+        """Return the messages of the accepted reply that used `reply_token`, or []."""
+        for body in self.replies:
+            if body.get("replyToken") == reply_token:
+                return body["messages"]
+        return []
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """Answer the next `n` API calls with `status` (e.g. 500, 429) instead of serving them."""

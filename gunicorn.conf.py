@@ -1,0 +1,25 @@
+"""Production settings for `gunicorn wsgi:app` (each can be overridden by environment)."""
+
+import multiprocessing
+import os
+
+os.environ.setdefault("TSUNAGU_ENV", "production")  # refuse to start without LINE settings
+
+bind = os.environ.get("TSUNAGU_BIND", "0.0.0.0:8000")
+# Threads, not processes, carry the load: most of an event's time is spent waiting on
+# LINE's API and the database, and threads share one copy of the content per worker.
+workers = int(os.environ.get("TSUNAGU_WORKERS", multiprocessing.cpu_count()))
+worker_class = "gthread"
+threads = int(os.environ.get("TSUNAGU_THREADS", "16"))
+# LINE gives a webhook 2 seconds; anything far past that is lost anyway.
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so a slow leak can never grow without bound.
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = "-"
+# The access log never shows query strings or bodies; LINE sends user ids only in bodies.
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("TSUNAGU_LOG_LEVEL", "info")

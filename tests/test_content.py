@@ -1,0 +1,99 @@
+"""The shipped content: it loads, every reference resolves, everyone gets a place to go."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from bot.content import ContentError, load_content
+from bot.matching import match, offices_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def content():
+    return load_content(ROOT / "content", ROOT / "flows")
+
+
+def test_every_programme_of_the_plan_is_content(content):
+    items = {p.item for p in content.programmes.values()}
+    for item in ("1(1)", "1(2)", "2(1)ア", "2(1)イ", "2(2)ア", "2(2)イ", "2(3)ア", "2(3)イ",
+                 "2(4)", "3(1)", "3(2)", "3(3)", "4(1)", "4(2)", "4(3)", "4(4)ア", "4(4)イ",
+                 "4(5)"):
+        assert item in items
+    assert len(content.programmes) == 36
+
+
+def test_rules_name_only_programmes_and_offices_that_exist(content):
+    for rule in [*content.rules.rules, content.rules.fallback]:
+        for code in rule.programmes:
+            assert code in content.programmes, (rule.id, code)
+        for ref in rule.offices:
+            if not ref.startswith("nearest:"):
+                assert ref in content.offices, (rule.id, ref)
+            else:
+                kind = ref.removeprefix("nearest:")
+                assert any(o.kind == kind for o in content.offices.values()), (rule.id, ref)
+
+
+def test_office_areas_are_real_municipalities(content):
+    for office in content.offices.values():
+        for area in office.areas:
+            assert area == "*" or area in content.municipalities, (office.id, area)
+    assert len(content.municipalities) == 25
+
+
+def test_everyone_gets_a_programme_and_a_place_to_go(content):
+    steps = {s.id: s for s in content.flow.steps}
+    values = [[o.value for o in steps[f].options] for f in
+              ("subject", "age", "employment", "single_parent", "hikikomori")]
+    for combo in itertools.product(*values, content.municipalities):
+        answers = dict(zip(["subject", "age", "employment", "single_parent", "hikikomori",
+                            "area"], combo, strict=True))
+        found = match(content, answers)
+        assert found.programmes and found.offices, answers
+        assert all(p.audience == "citizens" for p in found.programmes), answers
+
+
+def test_nearest_prefers_the_local_office(content):
+    assert [o.id for o in offices_for(content, "nearest:fukushi-kankyo", "大館市")] == [
+        "fukushi-kankyo-odate"]
+    assert [o.id for o in offices_for(content, "nearest:fukushi-kankyo", "秋田市")] == [
+        "fukushi-kankyo"]
+
+
+def test_buttons_fit_lines_limits(content):
+    for step in content.flow.steps:
+        assert len(step.options) + 2 <= 13, step.id
+        for option in step.options:
+            assert len(option.label) <= 20, (step.id, option.label)
+    for region in content.regions:
+        assert len(region.municipalities) + 2 <= 13, region.name
+
+
+def test_no_contact_detail_is_invented(content):
+    """Every phone number and address shipped is one the facts file gives."""
+    facts = (ROOT.parent / "shared" / "facts" / "akita-support-facts.md").read_text()
+    for office in content.offices.values():
+        if office.phone:
+            assert office.phone in facts, office.id
+            assert office.sources, office.id
+        if office.address:
+            assert office.address.split("（")[0] in facts, office.id
+        assert not office.hours, office.id  # no opening hours are confirmed yet
+    for line in content.safety.crisis_lines:
+        assert line.phone in facts
+
+
+def test_broken_content_is_reported_with_the_file(tmp_path):
+    for name in ("programmes", "offices", "areas", "rules", "messages", "safety"):
+        (tmp_path / f"{name}.yaml").write_text((ROOT / "content" / f"{name}.yaml").read_text())
+    (tmp_path / "offices.yaml").write_text("offices:\n  - id: x\n    name: [unclosed\n")
+    with pytest.raises(ContentError, match=r"offices.yaml:\d+"):
+        load_content(tmp_path, ROOT / "flows")
+    (tmp_path / "offices.yaml").write_text("offices:\n  - id: x\n")
+    with pytest.raises(ContentError, match="offices.yaml: offices.0.name: Field required"):
+        load_content(tmp_path, ROOT / "flows")
