@@ -1,0 +1,65 @@
+"""Retention: idle conversations and old event ids are deleted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+
+from bot.conversation import purge
+from bot.db import transaction
+from bot.models import Conversation, ProcessedEvent, utcnow
+
+
+def age_everything(app, days: int) -> None:
+    past = utcnow() - dt.timedelta(days=days)
+    with transaction(app) as session:
+        session.execute(update(Conversation).values(updated_at=past))
+        session.execute(update(ProcessedEvent).values(received_at=past))
+
+
+def rows(app, model) -> int:
+    with transaction(app) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_purge_deletes_conversations_idle_for_30_days(app, runner, make_user):
+    idle, active = make_user(), make_user()
+    idle.follow()
+    age_everything(app, 31)
+    active.follow()
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0
+    assert "Deleted 1 idle conversations" in result.output
+    assert rows(app, Conversation) == 1
+
+
+def test_purge_keeps_conversations_idle_for_less_than_30_days(app, line_user):
+    line_user.follow()
+    age_everything(app, 29)
+    assert purge(app)[0] == 0
+    assert rows(app, Conversation) == 1
+
+
+def test_purge_forgets_event_ids_after_7_days(app, line_user):
+    line_user.follow()
+    age_everything(app, 8)
+    assert purge(app)[1] == 1
+    assert rows(app, ProcessedEvent) == 0
+
+
+def test_idle_conversation_starts_over_when_the_person_comes_back(app, line_user):
+    line_user.follow()
+    line_user.tap("ご本人")
+    age_everything(app, 31)
+    texts = line_user.say("40〜44歳")
+    assert texts[-1] == "どなたについてのご相談ですか？"
+    with transaction(app) as session:
+        conv = session.scalars(select(Conversation)).one()
+        assert (conv.state, conv.answers) == ("subject", {})
+
+
+def test_oversized_body_gets_413(app, client):
+    body = b"{" + b" " * (app.config["MAX_CONTENT_LENGTH"] + 1) + b"}"
+    response = client.post("/callback", data=body, headers={"X-Line-Signature": "x"})
+    assert response.status_code == 413
