@@ -6,11 +6,11 @@ import logging
 
 from flask import Flask
 
-from bot import config, content, conversation, db, line, stats, webhook
+from bot import checks, config, content, conversation, db, flowdoc, stats
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    """Create and configure the tsunagu application."""
+def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
+    """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.from_env(app.instance_path))
     if test_config:
@@ -19,8 +19,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     db.init_app(app)
     content.init_app(app)
-    line.init_app(app)
     conversation.init_app(app)
-    webhook.init_app(app)
     stats.init_app(app)
+    checks.init_app(app)
+    flowdoc.init_app(app)
+    if webhook:
+        # The LINE SDK takes a second to import; command-line tools do without it.
+        from bot import line
+        from bot import webhook as webhook_module
+
+        line.init_app(app)
+        webhook_module.init_app(app)
     return app

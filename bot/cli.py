@@ -10,9 +10,17 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from bot import create_app
 from bot.config import HOW_TO_CONNECT, ConfigError
+from bot.content import ContentError
 from bot.db import upgrade
 
-cli = FlaskGroup(create_app=create_app, help="tsunagu: the LINE bot of Akita's support platform.")
+
+def create_cli_app():
+    """Build the app for command-line tools, which need no LINE connection."""
+    return create_app(webhook=False)
+
+
+cli = FlaskGroup(create_app=create_cli_app,
+                 help="tsunagu: the LINE bot of Akita's support platform.")
 
 
 @cli.command("serve")
@@ -22,15 +30,16 @@ cli = FlaskGroup(create_app=create_app, help="tsunagu: the LINE bot of Akita's s
 def serve_command(host: str, port: int) -> None:
     """Upgrade the database and start a development server."""
     upgrade(current_app)
-    if not current_app.config["LINE_CONNECTED"]:
+    app = create_app()
+    if not app.config["LINE_CONNECTED"]:
         click.echo(HOW_TO_CONNECT, err=True)
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
 def main() -> None:
     """Run the CLI; print configuration problems as one clear line."""
     try:
         cli.main(prog_name="tsunagu")
-    except ConfigError as err:
+    except (ConfigError, ContentError) as err:
         click.echo(f"tsunagu: {err}", err=True)
         sys.exit(2)

@@ -200,7 +200,17 @@ def load_content(content_dir: str | Path, flows_dir: str | Path) -> Content:
     return _parse(Content, content, content_dir)
 
 
+# Checked content versions: a version is a hash of the files, so its verdict never changes.
+_CHECKED: dict[str, list[str]] = {}
+
+
 def init_app(app) -> None:
-    """Load the content once per process; a broken file stops start-up with its path."""
-    app.extensions["tsunagu.content"] = load_content(app.config["CONTENT_DIR"],
-                                                     app.config["FLOWS_DIR"])
+    """Load and check the content once per process; a problem stops start-up with its fix."""
+    from bot.checks import problems  # checks need the content types defined here
+
+    content = load_content(app.config["CONTENT_DIR"], app.config["FLOWS_DIR"])
+    if content.version not in _CHECKED:
+        _CHECKED[content.version] = problems(content)
+    if found := _CHECKED[content.version]:
+        raise ContentError("the content needs fixing:\n" + "\n".join(found))
+    app.extensions["tsunagu.content"] = content

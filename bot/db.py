@@ -6,8 +6,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import create_engine, event
@@ -60,7 +58,9 @@ def transaction(app: Flask | None = None):
         yield session
 
 
-def alembic_config(url: str) -> AlembicConfig:
+def alembic_config(url: str):
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -69,6 +69,8 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(app: Flask) -> None:
     """Create or upgrade the schema to the newest migration."""
+    from alembic import command
+
     command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")
 
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import create_app
+from bot.checks import problems
 from bot.content import ContentError, load_content
+from bot.flowdoc import render
 from bot.matching import match, offices_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,3 +100,50 @@ def test_broken_content_is_reported_with_the_file(tmp_path):
     (tmp_path / "offices.yaml").write_text("offices:\n  - id: x\n")
     with pytest.raises(ContentError, match="offices.yaml: offices.0.name: Field required"):
         load_content(tmp_path, ROOT / "flows")
+
+
+def copy_content(tmp_path: Path) -> tuple[Path, Path]:
+    content_dir, flows_dir = tmp_path / "content", tmp_path / "flows"
+    for source, target in ((ROOT / "content", content_dir), (ROOT / "flows", flows_dir)):
+        target.mkdir()
+        for path in source.glob("*.yaml"):
+            (target / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    return content_dir, flows_dir
+
+
+def test_check_command_accepts_the_shipped_content(runner):
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 0, result.output
+    assert "36 programmes" in result.output
+
+
+def test_check_names_the_file_the_item_and_the_fix(tmp_path):
+    content_dir, flows_dir = copy_content(tmp_path)
+    rules = (content_dir / "rules.yaml").read_text(encoding="utf-8")
+    (content_dir / "rules.yaml").write_text(
+        rules.replace("programmes: [mothers-corner, single-parent-center]",
+                      "programmes: [mothers-corner, no-such-programme]")
+             .replace('single_parent: ["yes"]', 'single_parent: ["maybe"]'), encoding="utf-8")
+    flow = (flows_dir / "questionnaire.yaml").read_text(encoding="utf-8")
+    (flows_dir / "questionnaire.yaml").write_text(
+        flow.replace("label: 正社員", "label: 正社員として長く働いているフルタイムの仕事"),
+        encoding="utf-8")
+    found = problems(load_content(content_dir, flows_dir))
+    assert any("rule 'single-parent' names programme 'no-such-programme'" in p for p in found)
+    assert any("expects single_parent = 'maybe'" in p for p in found)
+    assert any("longer than 20 characters" in p for p in found)
+
+
+def test_app_refuses_to_start_on_broken_content(tmp_path, database_url):
+    content_dir, flows_dir = copy_content(tmp_path)
+    flow = (flows_dir / "questionnaire.yaml").read_text(encoding="utf-8")
+    (flows_dir / "questionnaire.yaml").write_text(flow.replace("next: area", "next: nowhere"),
+                                                  encoding="utf-8")
+    with pytest.raises(ContentError, match="goes next to 'nowhere'"):
+        create_app({"DATABASE_URL": database_url, "CONTENT_DIR": str(content_dir),
+                    "FLOWS_DIR": str(flows_dir)}, webhook=False)
+
+
+def test_flow_document_is_up_to_date(content):
+    """docs/flow.md is generated; regenerate it with `tsunagu flow --write docs/flow.md`."""
+    assert (ROOT / "docs" / "flow.md").read_text(encoding="utf-8") == render(content)

@@ -1,0 +1,154 @@
+"""Semantic checks of the content: one small rule per check, each naming the fix."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from bot.content import Content
+from bot.flow import DONE
+from bot.matching import NEAREST, match
+
+MAX_QUICK_REPLIES = 13
+MAX_LABEL = 20
+CONTROLS = 2  # 戻る and 最初から
+MESSAGE_KEYS = (
+    "greeting", "privacy", "not_understood", "age_not_understood", "area_not_understood",
+    "area_pick", "not_text", "stale_button", "ended_button", "result_intro",
+    "result_intro_family", "result_offices", "office_contact_unknown", "office_call",
+    "office_web", "result_closing", "start_button", "back_button", "crisis", "crisis_after",
+)
+ANSWER_FIELDS = ("subject", "age", "employment", "single_parent", "hikikomori")
+
+Check = Callable[[Content], Iterator[str]]
+CHECKS: list[Check] = []
+
+
+def check(func: Check) -> Check:
+    CHECKS.append(func)
+    return func
+
+
+@check
+def rules_name_what_exists(content: Content) -> Iterator[str]:
+    kinds = {o.kind for o in content.offices.values()}
+    for rule in [*content.rules.rules, content.rules.fallback]:
+        for code in rule.programmes:
+            if code not in content.programmes:
+                yield (f"rules.yaml: rule {rule.id!r} names programme {code!r}, which is not in "
+                       "programmes.yaml; fix the id or add the programme")
+        for ref in rule.offices:
+            known = ref.removeprefix(NEAREST) in kinds if ref.startswith(NEAREST) else (
+                ref in content.offices)
+            if not known:
+                yield (f"rules.yaml: rule {rule.id!r} names office {ref!r}, which matches no "
+                       "office in offices.yaml; fix the id or kind")
+
+
+@check
+def rules_use_real_answers(content: Content) -> Iterator[str]:
+    values = {s.id: {o.value for o in s.options} for s in content.flow.steps}
+    values["area"] = set(content.municipalities)
+    for rule in content.rules.rules:
+        for field in (*ANSWER_FIELDS, "area"):
+            for value in getattr(rule.when, field) or []:
+                if field != "age" and value not in values.get(field, set()):
+                    yield (f"rules.yaml: rule {rule.id!r} expects {field} = {value!r}, which no "
+                           f"answer gives; use one of {sorted(values.get(field, []))}")
+
+
+@check
+def office_areas_are_municipalities(content: Content) -> Iterator[str]:
+    known = set(content.municipalities)
+    for office in content.offices.values():
+        for area in office.areas:
+            if area != "*" and area not in known:
+                yield (f"offices.yaml: office {office.id!r} serves {area!r}, which is not a "
+                       "municipality in areas.yaml; fix the name or use \"*\"")
+
+
+@check
+def buttons_fit_line(content: Content) -> Iterator[str]:
+    for step in content.flow.steps:
+        if len(step.options) + CONTROLS > MAX_QUICK_REPLIES:
+            yield (f"flows/questionnaire.yaml: step {step.id!r} has {len(step.options)} options; "
+                   f"LINE shows at most {MAX_QUICK_REPLIES - CONTROLS} besides 戻る and 最初から")
+        for option in step.options:
+            if len(option.label) > MAX_LABEL:
+                yield (f"flows/questionnaire.yaml: step {step.id!r}: label {option.label!r} is "
+                       f"longer than {MAX_LABEL} characters; shorten it")
+    for region in content.regions:
+        if len(region.municipalities) + CONTROLS > MAX_QUICK_REPLIES:
+            yield (f"areas.yaml: region {region.name!r} has too many municipalities for one "
+                   "set of buttons; split the region")
+
+
+@check
+def flow_links_lead_to_the_end(content: Content) -> Iterator[str]:
+    flow = content.flow
+    ids = [s.id for s in flow.steps]
+    if flow.start not in ids:
+        yield f"flows/questionnaire.yaml: start {flow.start!r} is not a step"
+        return
+    for step in flow.steps:
+        if step.next != DONE and step.next not in ids:
+            yield (f"flows/questionnaire.yaml: step {step.id!r} goes next to {step.next!r}, "
+                   f"which is not a step; use a step id or {DONE!r}")
+    seen, here = [], flow.start
+    while here != DONE and here in ids and here not in seen:
+        seen.append(here)
+        here = flow.step(here).next
+    if here != DONE:
+        yield "flows/questionnaire.yaml: the steps loop and never reach 'done'; fix a 'next'"
+    for step_id in set(ids) - set(seen):
+        yield f"flows/questionnaire.yaml: step {step_id!r} is never asked; link it with 'next'"
+
+
+@check
+def messages_are_all_there(content: Content) -> Iterator[str]:
+    for key in MESSAGE_KEYS:
+        if not str(content.messages.get(key, "")).strip():
+            yield f"messages.yaml: message {key!r} is missing; add it"
+
+
+@check
+def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
+    steps = {s.id: s for s in content.flow.steps}
+    if any(f not in steps for f in ANSWER_FIELDS):
+        return
+    choices = [[o.value for o in steps[f].options] for f in ANSWER_FIELDS]
+    for combo in itertools.product(*choices, content.municipalities):
+        answers = dict(zip((*ANSWER_FIELDS, "area"), combo, strict=True))
+        found = match(content, answers)
+        if not found.offices:
+            yield (f"rules.yaml: nobody with answers {answers} gets an office; give the "
+                   "fallback rule an office that serves everyone (areas: [\"*\"])")
+            return
+
+
+def problems(content: Content) -> list[str]:
+    """Run every check; return the problems found, each naming what to fix."""
+    return [problem for rule in CHECKS for problem in rule(content)]
+
+
+@click.command("check")
+@with_appcontext
+def check_command() -> None:
+    """Check the content and the questionnaire; exit 1 if anything needs fixing."""
+    content = current_app.extensions["tsunagu.content"]
+    found = problems(content)
+    for problem in found:
+        click.echo(problem, err=True)
+    if found:
+        raise SystemExit(1)
+    click.echo(f"Content {content.version} is fine: {len(content.programmes)} programmes, "
+               f"{len(content.offices)} offices, {len(content.rules.rules)} rules, "
+               f"{len(content.flow.steps)} questions.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(check_command)
