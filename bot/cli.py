@@ -7,6 +7,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from bot import create_app
 from bot.config import HOW_TO_CONNECT, ConfigError
@@ -33,7 +34,8 @@ def serve_command(host: str, port: int) -> None:
     app = create_app()
     if not app.config["LINE_CONNECTED"]:
         click.echo(HOW_TO_CONNECT, err=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False)
+    # app.run() refuses to run inside the flask CLI; call the server it would have used.
+    run_simple(host, port, app, threaded=True)
 
 
 def main() -> None:

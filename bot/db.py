@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def alembic_config(url: str):
 
 def upgrade(app: Flask) -> None:
     """Create or upgrade the schema to the newest migration."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # it narrates every plugin
     from alembic import command
 
     command.upgrade(alembic_config(app.config["DATABASE_URL"]), "head")

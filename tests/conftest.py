@@ -16,12 +16,13 @@ from sqlalchemy import create_engine, text
 from bot import create_app
 from bot.db import get_engine
 from bot.models import Base
-from tests.line_api import LineApi
+from tests.line_api import SHARED, LineApi
 
 SECRET = "test-channel-secret"
 TOKEN = "test-token"
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "line-sdk-samples" / "webhook.json"
+SAMPLES = SHARED / "line-sdk-samples" / "webhook.json"
+FACTS = SHARED / "facts" / "akita-support-facts.md"
 # Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run on PostgreSQL.
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 

@@ -17,6 +17,7 @@ import copy
 import functools
 import itertools
 import json
+import os
 import re
 import threading
 import time
@@ -45,7 +46,9 @@ from pytest_httpserver import HTTPServer
 from referencing import Registry, Resource, Specification
 from werkzeug import Request, Response
 
-SPEC_PATH = Path("/work/shared/line-openapi/messaging-api.yml")
+# The project's shared material sits beside the repository (CI clones it the same way).
+SHARED = Path(os.environ.get("TSUNAGU_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SPEC_PATH = SHARED / "line-openapi" / "messaging-api.yml"
 SPEC_HOST = "https://api.line.me"
 REPLY_PATH = "/v2/bot/message/reply"
 PUSH_PATH = "/v2/bot/message/push"

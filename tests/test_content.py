@@ -12,6 +12,7 @@ from bot.checks import problems
 from bot.content import ContentError, load_content
 from bot.flowdoc import render
 from bot.matching import match, offices_for
+from tests.conftest import FACTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ def test_buttons_fit_lines_limits(content):
 
 def test_no_contact_detail_is_invented(content):
     """Every phone number and address shipped is one the facts file gives."""
-    facts = (ROOT.parent / "shared" / "facts" / "akita-support-facts.md").read_text()
+    facts = FACTS.read_text(encoding="utf-8")
     for office in content.offices.values():
         if office.phone:
             assert office.phone in facts, office.id
