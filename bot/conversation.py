@@ -8,11 +8,10 @@ import logging
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db import transaction
+from bot.db import get_engine, transaction
 from bot.engine import Engine, Outcome
 from bot.matching import Match
 from bot.models import Conversation, ProcessedEvent, Referral, ReferralTarget, utcnow
@@ -32,83 +31,93 @@ class Conflict(Exception):
     """Another event of the same person changed the conversation first."""
 
 
+CONVERSATIONS = Conversation.__table__
+EVENTS = ProcessedEvent.__table__
+REFERRALS = Referral.__table__
+TARGETS = ReferralTarget.__table__
+
+
 def _aware(moment: dt.datetime) -> dt.datetime:
     # SQLite hands back naive datetimes; everything we store is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _mark_processed(session: Session, event_id: str | None) -> None:
+def _insert_new(conn: Connection, table, **values) -> bool:
+    """Insert a row unless its key exists; tell whether it was inserted, without raising."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    key = table.primary_key.columns[0]
+    statement = dialect.insert(table).on_conflict_do_nothing().values(**values).returning(key)
+    # rowcount is not reliable for INSERT on every driver; a returned row is.
+    return conn.execute(statement).first() is not None
+
+
+def _mark_processed(conn: Connection, event_id: str | None) -> None:
     if not event_id:
         return
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(event_id=event_id))
-    except IntegrityError as err:
-        raise Duplicate(event_id) from err
+    if not _insert_new(conn, EVENTS, event_id=event_id, received_at=utcnow()):
+        raise Duplicate(event_id)
 
 
-def _load(session: Session, key: str) -> Conversation | None:
-    conv = session.get(Conversation, key)
-    if conv is not None and utcnow() - _aware(conv.updated_at) > IDLE_LIMIT:
-        _delete(session, conv)
+def _load(conn: Connection, key: str):
+    row = conn.execute(select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers,
+                              CONVERSATIONS.c.revision, CONVERSATIONS.c.updated_at)
+                       .where(CONVERSATIONS.c.user_key == key)).first()
+    if row is not None and utcnow() - _aware(row.updated_at) > IDLE_LIMIT:
+        _delete(conn, key, row.revision)
         return None
-    return conv
+    return row
 
 
-def _delete(session: Session, conv: Conversation) -> None:
-    result = session.execute(delete(Conversation).where(
-        Conversation.user_key == conv.user_key, Conversation.revision == conv.revision))
-    if result.rowcount != 1:
-        raise Conflict(conv.user_key)
-
-
-def _save(session: Session, key: str, conv: Conversation | None, outcome: Outcome,
-          version: str) -> None:
-    if outcome.state is None:
-        if conv is not None:
-            _delete(session, conv)
-        return
-    if conv is None:
-        try:
-            with session.begin_nested():
-                session.add(Conversation(user_key=key, flow_version=version,
-                                         state=outcome.state, answers=outcome.answers))
-        except IntegrityError as err:
-            raise Conflict(key) from err
-        return
-    result = session.execute(
-        update(Conversation)
-        .where(Conversation.user_key == key, Conversation.revision == conv.revision)
-        .values(state=outcome.state, answers=outcome.answers, flow_version=version,
-                revision=conv.revision + 1, updated_at=utcnow()))
+def _delete(conn: Connection, key: str, revision: int) -> None:
+    result = conn.execute(delete(CONVERSATIONS).where(CONVERSATIONS.c.user_key == key,
+                                                      CONVERSATIONS.c.revision == revision))
     if result.rowcount != 1:
         raise Conflict(key)
 
 
-def _record(session: Session, answers: dict[str, str], found: Match, version: str) -> None:
+def _save(conn: Connection, key: str, row, outcome: Outcome, version: str) -> None:
+    """Write the outcome, but only over the revision we read (optimistic locking)."""
+    if outcome.state is None:
+        _delete(conn, key, row.revision)
+        return
+    values = {"state": outcome.state, "answers": outcome.answers, "flow_version": version,
+              "updated_at": utcnow()}
+    if row is None:
+        saved = _insert_new(conn, CONVERSATIONS, user_key=key, revision=1, **values)
+    else:
+        saved = conn.execute(update(CONVERSATIONS).where(
+            CONVERSATIONS.c.user_key == key, CONVERSATIONS.c.revision == row.revision)
+            .values(revision=row.revision + 1, **values)).rowcount == 1
+    if not saved:
+        raise Conflict(key)
+
+
+def _record(conn: Connection, answers: dict[str, str], found: Match, version: str) -> None:
     """Store one anonymous referral: answers in bands and categories, never a user key."""
-    targets = [ReferralTarget(kind="programme", code=p.id) for p in found.programmes]
-    targets += [ReferralTarget(kind="office", code=o.id) for o in found.offices]
-    session.add(Referral(
+    referral_id = conn.execute(insert(REFERRALS).returning(REFERRALS.c.id).values(
         day=dt.datetime.now(dt.UTC).date(), content_version=version,
         subject=answers.get("subject", ""), age_band=answers.get("age", ""),
         employment=answers.get("employment", ""),
         single_parent=answers.get("single_parent") == "yes",
-        hikikomori=answers.get("hikikomori", ""), area=answers.get("area", ""),
-        targets=targets))
+        hikikomori=answers.get("hikikomori", ""), area=answers.get("area", ""))).scalar_one()
+    targets = [{"referral_id": referral_id, "kind": "programme", "code": p.id}
+               for p in found.programmes]
+    targets += [{"referral_id": referral_id, "kind": "office", "code": o.id}
+                for o in found.offices]
+    conn.execute(insert(TARGETS), targets)
 
 
 def _attempt(engine: Engine, key: str, event_id: str | None, inp) -> Outcome:
+    """Act on one event in one transaction: all of it is stored, or none of it."""
     version = engine.content.version
-    with transaction() as session:
-        _mark_processed(session, event_id)
-        conv = _load(session, key)
-        current = (conv.state, dict(conv.answers)) if conv else None
-        outcome = engine.respond(current, inp)
-        if outcome.changed or (conv is not None and outcome.state is None):
-            _save(session, key, conv, outcome, version)
+    with get_engine().begin() as conn:
+        _mark_processed(conn, event_id)
+        row = _load(conn, key)
+        outcome = engine.respond((row.state, dict(row.answers)) if row else None, inp)
+        if outcome.changed or (row is not None and outcome.state is None):
+            _save(conn, key, row, outcome, version)
         if outcome.referral is not None:
-            _record(session, outcome.answers, outcome.referral, version)
+            _record(conn, outcome.answers, outcome.referral, version)
     return outcome
 
 

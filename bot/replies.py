@@ -36,20 +36,30 @@ def tel_uri(phone: str) -> str:
 
 
 class Renderer:
-    """Turn the engine's says into at most five LINE messages."""
+    """Turn the engine's says into at most five LINE messages, as the JSON LINE takes."""
 
     def __init__(self, content: Content) -> None:
         self.content = content
+        # Questions and fixed texts never change for one content version: build each once.
+        # The cached dicts are shared, so nothing may modify a rendered message.
+        self._cache: dict[object, list[dict]] = {}
+        self._start_reply = QuickReply(items=[self._start_button()]).to_dict()
 
-    def render(self, says: list) -> list[Message]:
-        messages: list[Message] = []
+    def render(self, says: list) -> list[dict]:
+        messages: list[dict] = []
         for say in says:
-            messages.extend(self._one(say))
+            messages.extend(self._cached(say))
         messages = messages[:MAX_MESSAGES]
-        last = messages[-1]
-        if last.quick_reply is None:
-            last.quick_reply = QuickReply(items=[self._start_button()])
+        if "quickReply" not in messages[-1]:
+            messages[-1] = {**messages[-1], "quickReply": self._start_reply}
         return messages
+
+    def _cached(self, say) -> list[dict]:
+        if isinstance(say, Result):  # the only message made for one person
+            return [m.to_dict() for m in self._result(say)]
+        if say not in self._cache:
+            self._cache[say] = [m.to_dict() for m in self._one(say)]
+        return self._cache[say]
 
     def _one(self, say) -> list[Message]:
         if isinstance(say, Say):
@@ -58,8 +68,6 @@ class Renderer:
             return [self._ask(say)]
         if isinstance(say, Crisis):
             return self._crisis()
-        if isinstance(say, Result):
-            return self._result(say)
         raise TypeError(f"cannot render {say!r}")
 
     def _start_button(self) -> QuickReplyItem:

@@ -1,21 +1,13 @@
-"""The LINE webhook: verify, hand each event to its handler, answer OK."""
+"""The LINE webhook: verify, hand each event to its handler, answer OK, then reply."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 
-from flask import Blueprint, Flask, abort, current_app, request
-from linebot.v3 import WebhookParser
-from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.webhooks import (
-    Event,
-    FollowEvent,
-    MessageEvent,
-    PostbackEvent,
-    TextMessageContent,
-    UnfollowEvent,
-    UserSource,
-)
+from flask import Blueprint, Flask, abort, after_this_request, current_app, request
+from linebot.v3 import SignatureValidator
 from sqlalchemy.exc import OperationalError
 
 from bot import conversation
@@ -25,30 +17,39 @@ from bot.replies import Renderer
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
-HANDLERS: dict[type, callable] = {}
+Handler = Callable[[dict], None]
+HANDLERS: dict[str, Handler] = {}
 
 
-def handles(event_type: type):
+def handles(event_type: str) -> Callable[[Handler], Handler]:
     """Register a function as the handler of one webhook event type."""
-    def register(func):
+    def register(func: Handler) -> Handler:
         HANDLERS[event_type] = func
         return func
     return register
+
+
+def _events(body: bytes) -> list:
+    try:
+        payload = json.loads(body)
+        events = payload["events"]
+    except (ValueError, KeyError, TypeError):
+        abort(400, "malformed webhook body")
+    if not isinstance(events, list):
+        abort(400, "malformed webhook body")
+    return events
 
 
 @bp.post("/callback")
 def receive():
     if not current_app.config["LINE_CONNECTED"]:
         return {"message": "LINE is not connected; see the README to connect it."}, 503
-    parser: WebhookParser = current_app.extensions["tsunagu.parser"]
-    try:
-        events = parser.parse(request.get_data(as_text=True),
-                              request.headers.get("X-Line-Signature", ""))
-    except InvalidSignatureError:
+    body = request.get_data()
+    validator: SignatureValidator = current_app.extensions["tsunagu.signature"]
+    if not validator.validate(body.decode("utf-8", "replace"),
+                              request.headers.get("X-Line-Signature", "")):
         abort(400, "invalid signature")
-    except (ValueError, KeyError, TypeError):
-        abort(400, "malformed webhook body")
-    for event in events:
+    for event in _events(body):
         dispatch(event)
     return "OK"
 
@@ -65,54 +66,80 @@ def report_database_down(err):
     return {"message": "temporarily unavailable"}, 503
 
 
-def dispatch(event: Event) -> None:
+def _user_id(event: dict) -> str | None:
+    source = event.get("source")
+    if not isinstance(source, dict) or source.get("type") != "user":
+        return None  # groups and rooms are not for us
+    user_id = source.get("userId")
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
+def dispatch(event) -> None:
     """Hand an event from one person to its handler; ignore everything else."""
-    handler = HANDLERS.get(type(event))
-    if handler is None or not isinstance(event.source, UserSource):
-        return  # groups, rooms, beacons and unknown types are not for us
-    if getattr(event, "mode", None) is not None and event.mode.value == "standby":
+    if not isinstance(event, dict):
+        return
+    handler = HANDLERS.get(event.get("type"))
+    if handler is None or _user_id(event) is None:
+        return  # beacons, joins and unknown types are not for us
+    if event.get("mode") == "standby":
         return  # another channel is answering this person
     handler(event)
 
 
-def _respond(event: Event, inp) -> None:
+def _respond(event: dict, inp) -> None:
     app = current_app
-    key = user_key(app.config["TSUNAGU_SECRET_KEY"], event.source.user_id)
+    key = user_key(app.config["TSUNAGU_SECRET_KEY"], _user_id(event))
+    event_id = event.get("webhookEventId")
     outcome = conversation.handle(app.extensions["tsunagu.engine"], key,
-                                  event.webhook_event_id, inp)
-    if outcome is None or not getattr(event, "reply_token", None):
+                                  event_id if isinstance(event_id, str) else None, inp)
+    token = event.get("replyToken")
+    if outcome is None or not isinstance(token, str) or not token:
         return
     messages = app.extensions["tsunagu.renderer"].render(outcome.says)
-    app.extensions["tsunagu.line"].reply(event.reply_token, messages)
+    line = app.extensions["tsunagu.line"]
+
+    @after_this_request
+    def reply_after_response(response):
+        # The event is stored; LINE gets its 200 now, and the reply goes out as the
+        # response closes, so the webhook never waits on LINE's API.
+        response.call_on_close(lambda: line.reply(token, messages))
+        return response
 
 
-@handles(FollowEvent)
-def on_follow(event: FollowEvent) -> None:
+@handles("follow")
+def on_follow(event: dict) -> None:
     _respond(event, Follow())
 
 
-@handles(UnfollowEvent)
-def on_unfollow(event: UnfollowEvent) -> None:
-    conversation.forget(user_key(current_app.config["TSUNAGU_SECRET_KEY"],
-                                 event.source.user_id))
+@handles("unfollow")
+def on_unfollow(event: dict) -> None:
+    conversation.forget(user_key(current_app.config["TSUNAGU_SECRET_KEY"], _user_id(event)))
 
 
-@handles(MessageEvent)
-def on_message(event: MessageEvent) -> None:
-    if isinstance(event.message, TextMessageContent):
-        _respond(event, Text(event.message.text))
+@handles("message")
+def on_message(event: dict) -> None:
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return
+    text = message.get("text")
+    if message.get("type") == "text" and isinstance(text, str):
+        _respond(event, Text(text))
     else:
         _respond(event, OtherMessage())
 
 
-@handles(PostbackEvent)
-def on_postback(event: PostbackEvent) -> None:
-    _respond(event, Postback(event.postback.data))
+@handles("postback")
+def on_postback(event: dict) -> None:
+    postback = event.get("postback")
+    data = postback.get("data") if isinstance(postback, dict) else None
+    if isinstance(data, str):
+        _respond(event, Postback(data))
 
 
 def init_app(app: Flask) -> None:
     content = app.extensions["tsunagu.content"]
     app.extensions["tsunagu.engine"] = Engine(content)
     app.extensions["tsunagu.renderer"] = Renderer(content)
-    app.extensions["tsunagu.parser"] = WebhookParser(app.config["LINE_CHANNEL_SECRET"] or "-")
+    app.extensions["tsunagu.signature"] = SignatureValidator(
+        app.config["LINE_CHANNEL_SECRET"] or "-")
     app.register_blueprint(bp)

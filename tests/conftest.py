@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from bot import create_app
@@ -57,6 +58,18 @@ def line_api(httpserver):
     assert api.violations == [], "the bot sent LINE a request it would reject"
 
 
+class ServerLikeClient(FlaskClient):
+    """A test client that reads and closes each response as a WSGI server does.
+
+    The bot replies to LINE when the response closes (after LINE has its 200), so tests
+    must close responses to see the replies, just like gunicorn does.
+    """
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, line_api, tmp_path):
     app = create_app({
@@ -68,6 +81,7 @@ def app(database_url, line_api, tmp_path):
         "LINE_CONNECTED": True,
         "TESTING": True,
     })
+    app.test_client_class = ServerLikeClient
     Base.metadata.create_all(get_engine(app))
     yield app
     get_engine(app).dispose()
