@@ -8,7 +8,7 @@ import logging
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db import get_engine, transaction
@@ -42,26 +42,43 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _insert_new(conn: Connection, table, **values) -> bool:
-    """Insert a row unless its key exists; tell whether it was inserted, without raising."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+def _insert_new(table, dialect: str):
+    """Return an INSERT that skips an existing key and returns the key of a new row."""
+    module = postgresql if dialect == "postgresql" else sqlite
     key = table.primary_key.columns[0]
-    statement = dialect.insert(table).on_conflict_do_nothing().values(**values).returning(key)
     # rowcount is not reliable for INSERT on every driver; a returned row is.
-    return conn.execute(statement).first() is not None
+    return module.insert(table).on_conflict_do_nothing().returning(key)
+
+
+# Statements are built once: building them per event costs more than running them.
+INSERT_NEW = {(table.name, dialect): _insert_new(table, dialect)
+              for table in (EVENTS, CONVERSATIONS) for dialect in ("postgresql", "sqlite")}
+LOAD = select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers, CONVERSATIONS.c.revision,
+              CONVERSATIONS.c.updated_at).where(CONVERSATIONS.c.user_key == bindparam("k"))
+SAME_REVISION = (CONVERSATIONS.c.user_key == bindparam("k"),
+                 CONVERSATIONS.c.revision == bindparam("r"))
+DELETE = delete(CONVERSATIONS).where(*SAME_REVISION)
+UPDATE = update(CONVERSATIONS).where(*SAME_REVISION)
+INSERT_REFERRAL = insert(REFERRALS).returning(REFERRALS.c.id)
+INSERT_TARGETS = insert(TARGETS)
+
+
+def _inserted(conn: Connection, table, **values) -> bool:
+    """Insert a row unless its key exists; tell whether it was inserted, without raising."""
+    statement = INSERT_NEW[table.name, "postgresql" if conn.dialect.name == "postgresql"
+                           else "sqlite"]
+    return conn.execute(statement, values).first() is not None
 
 
 def _mark_processed(conn: Connection, event_id: str | None) -> None:
     if not event_id:
         return
-    if not _insert_new(conn, EVENTS, event_id=event_id, received_at=utcnow()):
+    if not _inserted(conn, EVENTS, event_id=event_id, received_at=utcnow()):
         raise Duplicate(event_id)
 
 
 def _load(conn: Connection, key: str):
-    row = conn.execute(select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers,
-                              CONVERSATIONS.c.revision, CONVERSATIONS.c.updated_at)
-                       .where(CONVERSATIONS.c.user_key == key)).first()
+    row = conn.execute(LOAD, {"k": key}).first()
     if row is not None and utcnow() - _aware(row.updated_at) > IDLE_LIMIT:
         _delete(conn, key, row.revision)
         return None
@@ -69,9 +86,7 @@ def _load(conn: Connection, key: str):
 
 
 def _delete(conn: Connection, key: str, revision: int) -> None:
-    result = conn.execute(delete(CONVERSATIONS).where(CONVERSATIONS.c.user_key == key,
-                                                      CONVERSATIONS.c.revision == revision))
-    if result.rowcount != 1:
+    if conn.execute(DELETE, {"k": key, "r": revision}).rowcount != 1:
         raise Conflict(key)
 
 
@@ -83,28 +98,28 @@ def _save(conn: Connection, key: str, row, outcome: Outcome, version: str) -> No
     values = {"state": outcome.state, "answers": outcome.answers, "flow_version": version,
               "updated_at": utcnow()}
     if row is None:
-        saved = _insert_new(conn, CONVERSATIONS, user_key=key, revision=1, **values)
+        saved = _inserted(conn, CONVERSATIONS, user_key=key, revision=1, **values)
     else:
-        saved = conn.execute(update(CONVERSATIONS).where(
-            CONVERSATIONS.c.user_key == key, CONVERSATIONS.c.revision == row.revision)
-            .values(revision=row.revision + 1, **values)).rowcount == 1
+        saved = conn.execute(UPDATE, {"k": key, "r": row.revision,
+                                      "revision": row.revision + 1, **values}).rowcount == 1
     if not saved:
         raise Conflict(key)
 
 
 def _record(conn: Connection, answers: dict[str, str], found: Match, version: str) -> None:
     """Store one anonymous referral: answers in bands and categories, never a user key."""
-    referral_id = conn.execute(insert(REFERRALS).returning(REFERRALS.c.id).values(
-        day=dt.datetime.now(dt.UTC).date(), content_version=version,
-        subject=answers.get("subject", ""), age_band=answers.get("age", ""),
-        employment=answers.get("employment", ""),
-        single_parent=answers.get("single_parent") == "yes",
-        hikikomori=answers.get("hikikomori", ""), area=answers.get("area", ""))).scalar_one()
+    referral_id = conn.execute(INSERT_REFERRAL, {
+        "day": dt.datetime.now(dt.UTC).date(), "content_version": version,
+        "subject": answers.get("subject", ""), "age_band": answers.get("age", ""),
+        "employment": answers.get("employment", ""),
+        "single_parent": answers.get("single_parent") == "yes",
+        "hikikomori": answers.get("hikikomori", ""), "area": answers.get("area", "")},
+    ).scalar_one()
     targets = [{"referral_id": referral_id, "kind": "programme", "code": p.id}
                for p in found.programmes]
     targets += [{"referral_id": referral_id, "kind": "office", "code": o.id}
                 for o in found.offices]
-    conn.execute(insert(TARGETS), targets)
+    conn.execute(INSERT_TARGETS, targets)
 
 
 def _attempt(engine: Engine, key: str, event_id: str | None, inp) -> Outcome:

@@ -55,8 +55,8 @@ class Renderer:
         return messages
 
     def _cached(self, say) -> list[dict]:
-        if isinstance(say, Result):  # the only message made for one person
-            return [m.to_dict() for m in self._result(say)]
+        if isinstance(say, Result):  # the only messages made for one person
+            return self._result(say)
         if say not in self._cache:
             self._cache[say] = [m.to_dict() for m in self._one(say)]
         return self._cache[say]
@@ -103,18 +103,26 @@ class Renderer:
         bubble = FlexBubble(body=FlexBox(layout="vertical", contents=buttons))
         return [TextMessage(text=text), FlexMessage(altText=text[:ALT_TEXT_LIMIT], contents=bubble)]
 
-    def _result(self, result: Result) -> list[Message]:
+    def _result(self, result: Result) -> list[dict]:
         intro = "result_intro_family" if result.subject == "family" else "result_intro"
         listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}"
                               for p in result.match.programmes)
         offices = result.match.offices[:MAX_BUBBLES]
+        cards = FlexMessage(altText=self._offices_text(offices)[:ALT_TEXT_LIMIT],
+                            contents=FlexCarousel(contents=[])).to_dict()
+        # Each office's card is the same for everyone: build it once and reuse it.
+        cards["contents"]["contents"] = [self._card(o) for o in offices]
         return [
-            TextMessage(text=f"{self.content.message(intro)}\n\n{listing}"[:5000]),
-            FlexMessage(altText=self._offices_text(offices)[:ALT_TEXT_LIMIT],
-                        contents=FlexCarousel(contents=[self._office_card(o) for o in offices])),
-            TextMessage(text=self.content.message("result_closing"),
-                        quickReply=QuickReply(items=[self._start_button()])),
+            TextMessage(text=f"{self.content.message(intro)}\n\n{listing}"[:5000]).to_dict(),
+            cards,
+            *self._cached(Say("result_closing")),
         ]
+
+    def _card(self, office: Office) -> dict:
+        key = ("card", office.id)
+        if key not in self._cache:
+            self._cache[key] = self._office_card(office).to_dict()
+        return self._cache[key]
 
     def _offices_text(self, offices: list[Office]) -> str:
         """Return the text fallback of the office cards, with every known contact."""
