@@ -6,11 +6,12 @@ import os
 os.environ.setdefault("TSUNAGU_ENV", "production")  # refuse to start without LINE settings
 
 bind = os.environ.get("TSUNAGU_BIND", "0.0.0.0:8000")
-# Threads, not processes, carry the load: most of an event's time is spent waiting on
-# LINE's API and the database, and threads share one copy of the content per worker.
+# Threads, not processes, carry the load: an event needs about a millisecond of CPU, then
+# its thread waits ~100 ms on LINE's reply API after the webhook has answered. At 500
+# events/s that is ~50 threads waiting at once, so 2 workers x 32 threads (docs/performance.md).
 workers = int(os.environ.get("TSUNAGU_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("TSUNAGU_THREADS", "16"))
+threads = int(os.environ.get("TSUNAGU_THREADS", "32"))
 # LINE gives a webhook 2 seconds; anything far past that is lost anyway.
 timeout = 30
 graceful_timeout = 20
