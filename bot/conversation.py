@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 import click
@@ -73,6 +74,8 @@ def _inserted(conn: Connection, table, **values) -> bool:
 def _mark_processed(conn: Connection, event_id: str | None) -> None:
     if not event_id:
         return
+    if len(event_id) > 64:  # LINE's ids are 26-character ULIDs; never fail on a longer one
+        event_id = hashlib.sha256(event_id.encode()).hexdigest()
     if not _inserted(conn, EVENTS, event_id=event_id, received_at=utcnow()):
         raise Duplicate(event_id)
 

@@ -23,7 +23,20 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A database that accepts connections but never answers must cost a request seconds,
+    # not forever: the webhook then answers 503 and LINE redelivers.
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40,
+                           pool_timeout=5, connect_args={
+                               "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10})
+    event.listen(engine, "connect", _postgresql_timeouts)
+    return engine
+
+
+def _postgresql_timeouts(dbapi_connection, _record) -> None:
+    # No statement of ours takes a second; one stuck behind a lock must not hold a thread.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 5000")
+    dbapi_connection.commit()
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

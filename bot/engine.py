@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode
 
 from bot.answers import age_option, match_option, match_place, normalise, parse_age
 from bot.content import Content
-from bot.flow import DONE, Questionnaire, Step
+from bot.flow import DONE, Questionnaire
 from bot.matching import Match, match
 
 
@@ -110,7 +110,7 @@ class Engine:
         if isinstance(inp, Text) and self.is_crisis(inp.text):
             return self._crisis(conv)
         command = self._command(inp)
-        if conv is None or conv[0] not in self.flow.state_names:
+        if conv is None or self.flow.step(conv[0]) is None:
             if isinstance(inp, Postback) and command is None:
                 return Outcome([Say("ended_button")], None, changed=False)
             return self._start(greet=command is None)
@@ -139,7 +139,7 @@ class Engine:
         return Outcome([*says, Ask(self.flow.start)], self.flow.start, {})
 
     def _crisis(self, conv) -> Outcome:
-        if conv is None or conv[0] not in self.flow.state_names:
+        if conv is None or self.flow.step(conv[0]) is None:
             return Outcome([Crisis()], None, changed=False)
         state, answers = conv
         return Outcome([Crisis(), Say("crisis_after"), self._ask(state, answers)],
@@ -223,6 +223,3 @@ class Engine:
             return Outcome([Result(found, answers.get("subject"))], None, answers,
                            referral=found)
         return Outcome([self._ask(state, answers)], state, answers)
-
-    def step(self, step_id: str) -> Step:
-        return self.flow.step(step_id)

@@ -56,7 +56,8 @@ class LineClient:
             except Exception:  # noqa: BLE001 - the event is stored; a reply bug must not 500
                 log.exception("could not send a reply")
                 return False
-            time.sleep(min(0.1 * attempt, max(0.0, deadline - time.monotonic())))
+            if attempt < self.attempts:
+                time.sleep(min(0.1 * attempt, max(0.0, deadline - time.monotonic())))
         log.error("gave up on a reply within the time budget")
         return False
 

@@ -33,7 +33,7 @@ def _events(body: bytes) -> list:
     try:
         payload = json.loads(body)
         events = payload["events"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         abort(400, "malformed webhook body")
     if not isinstance(events, list):
         abort(400, "malformed webhook body")
@@ -78,7 +78,8 @@ def dispatch(event) -> None:
     """Hand an event from one person to its handler; ignore everything else."""
     if not isinstance(event, dict):
         return
-    handler = HANDLERS.get(event.get("type"))
+    kind = event.get("type")
+    handler = HANDLERS.get(kind) if isinstance(kind, str) else None
     if handler is None or _user_id(event) is None:
         return  # beacons, joins and unknown types are not for us
     if event.get("mode") == "standby":
