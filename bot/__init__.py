@@ -17,6 +17,8 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
         app.config.update(test_config)
     config.check(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # transitions narrates every state change at INFO: per event, that is most of our CPU.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
     db.init_app(app)
     content.init_app(app)
     conversation.init_app(app)
