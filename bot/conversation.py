@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db import get_engine, transaction
+from bot.db import transaction, writing
 from bot.engine import Engine, Outcome
 from bot.matching import Match
 from bot.models import Conversation, ProcessedEvent, Referral, ReferralTarget, utcnow
@@ -128,7 +128,7 @@ def _record(conn: Connection, answers: dict[str, str], found: Match, version: st
 def _attempt(engine: Engine, key: str, event_id: str | None, inp) -> Outcome:
     """Act on one event in one transaction: all of it is stored, or none of it."""
     version = engine.content.version
-    with get_engine().begin() as conn:
+    with writing() as conn:
         _mark_processed(conn, event_id)
         row = _load(conn, key)
         outcome = engine.respond((row.state, dict(row.answers)) if row else None, inp)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -72,6 +73,17 @@ def transaction(app: Flask | None = None):
         yield session
 
 
+@contextmanager
+def writing(app: Flask | None = None):
+    """Yield a connection in a write transaction, committed together or not at all."""
+    app = app or current_app
+    # On SQLite one writer at a time holds the file; threads of one worker queue on a
+    # mutex, which wakes them at once, instead of on SQLite's sleeping busy handler.
+    lock = app.extensions.get("tsunagu.sqlite_lock") or nullcontext()
+    with lock, get_engine(app).begin() as conn:
+        yield conn
+
+
 def alembic_config(url: str):
     from alembic.config import Config as AlembicConfig
 
@@ -105,5 +117,7 @@ def init_app(app: Flask) -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     app.extensions["tsunagu.sql"] = engine
+    if engine.dialect.name == "sqlite":
+        app.extensions["tsunagu.sqlite_lock"] = threading.Lock()
     app.extensions["tsunagu.db"] = sessionmaker(engine, expire_on_commit=False)
     app.cli.add_command(db_cli)
