@@ -8,10 +8,10 @@ os.environ.setdefault("TSUNAGU_ENV", "production")  # refuse to start without LI
 bind = os.environ.get("TSUNAGU_BIND", "0.0.0.0:8000")
 # Threads, not processes, carry the load: an event needs about a millisecond of CPU, then
 # its thread waits ~100 ms on LINE's reply API after the webhook has answered. At 500
-# events/s that is ~50 threads waiting at once, so 2 workers x 32 threads (docs/performance.md).
+# events/s that is ~50 threads waiting at once; 2 x 64 measured best (docs/performance.md).
 workers = int(os.environ.get("TSUNAGU_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("TSUNAGU_THREADS", "32"))
+threads = int(os.environ.get("TSUNAGU_THREADS", "64"))
 # LINE gives a webhook 2 seconds; anything far past that is lost anyway.
 timeout = 30
 graceful_timeout = 20
