@@ -35,10 +35,12 @@ class LineClient:
             body=body, auth_settings=["Bearer"], response_types_map={},
             _request_timeout=timeout)
 
-    def reply(self, reply_token: str, messages: list[dict]) -> bool:
-        """Send a reply (messages as LINE's JSON); return whether LINE accepted it."""
+    def reply(self, reply_token: str, messages: list[dict],
+              deadline: float | None = None) -> bool:
+        """Send a reply (messages as LINE's JSON) by the deadline; return whether LINE took it."""
         body = {"replyToken": reply_token, "messages": messages}
-        deadline = time.monotonic() + self.budget
+        if deadline is None:
+            deadline = time.monotonic() + self.budget
         for attempt in range(1, self.attempts + 1):
             left = deadline - time.monotonic()
             if left <= 0.05:

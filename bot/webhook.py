@@ -1,12 +1,13 @@
-"""The LINE webhook: verify, hand each event to its handler, answer OK, then reply."""
+"""The LINE webhook: verify, hand each event to its handler, reply, answer OK."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, abort, after_this_request, current_app, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from linebot.v3 import SignatureValidator
 from sqlalchemy.exc import OperationalError
 
@@ -49,6 +50,7 @@ def receive():
     if not validator.validate(body.decode("utf-8", "replace"),
                               request.headers.get("X-Line-Signature", "")):
         abort(400, "invalid signature")
+    g.reply_deadline = time.monotonic() + current_app.config["LINE_REPLY_BUDGET"]
     for event in _events(body):
         dispatch(event)
     return "OK"
@@ -97,14 +99,10 @@ def _respond(event: dict, inp) -> None:
     if outcome is None or not isinstance(token, str) or not token:
         return
     messages = app.extensions["tsunagu.renderer"].render(outcome.says)
-    line = app.extensions["tsunagu.line"]
-
-    @after_this_request
-    def reply_after_response(response):
-        # The event is stored; LINE gets its 200 now, and the reply goes out as the
-        # response closes, so the webhook never waits on LINE's API.
-        response.call_on_close(lambda: line.reply(token, messages))
-        return response
+    # Replies go out before the webhook answers, as in the SDK's own examples; threads
+    # cover LINE's latency (docs/performance.md). All events of one webhook share one
+    # time budget, so LINE gets its answer in time even when its reply API hangs.
+    app.extensions["tsunagu.line"].reply(token, messages, deadline=g.reply_deadline)
 
 
 @handles("follow")
