@@ -59,11 +59,7 @@ def line_api(httpserver):
 
 
 class ServerLikeClient(FlaskClient):
-    """A test client that reads and closes each response as a WSGI server does.
-
-    The bot replies to LINE when the response closes (after LINE has its 200), so tests
-    must close responses to see the replies, just like gunicorn does.
-    """
+    """A test client that reads and closes each response as a WSGI server does."""
 
     def open(self, *args, **kwargs):
         kwargs.setdefault("buffered", True)
