@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from bot.db import transaction, writing
 from bot.engine import Engine, Outcome
@@ -141,6 +142,7 @@ def _attempt(engine: Engine, key: str, event_id: str | None, inp) -> Outcome:
 
 def handle(engine: Engine, key: str, event_id: str | None, inp) -> Outcome | None:
     """Act on one event once; None if it was handled before."""
+    reconnected = False
     for _ in range(ATTEMPTS):
         try:
             return _attempt(engine, key, event_id, inp)
@@ -149,6 +151,13 @@ def handle(engine: Engine, key: str, event_id: str | None, inp) -> Outcome | Non
             return None
         except Conflict:
             continue  # the other event won; read its result and answer from there
+        except DBAPIError as err:
+            if reconnected or not err.connection_invalidated:
+                raise  # the webhook answers 503 and LINE redelivers
+            reconnected = True
+            # A connection died under us (database restarted); the pool has dropped it and
+            # its siblings, and nothing was committed, so the next attempt starts clean.
+            log.warning("database connection lost; retrying the event once more")
     raise RuntimeError("conversation kept changing under us; giving up on this event")
 
 

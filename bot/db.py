@@ -28,7 +28,9 @@ def make_engine(url: str) -> Engine:
     # not forever: the webhook then answers 503 and LINE redelivers.
     # A fixed pool: an event holds a connection for about a millisecond, so 20 serve many
     # threads, and overflow connections opened and closed under load cost more than waiting.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=0,
+    # No pre-ping round trip per event: a connection found dead is retried by
+    # bot.conversation.handle, and the pool then replaces all connections of that age.
+    engine = create_engine(url, pool_size=20, max_overflow=0,
                            pool_timeout=5, connect_args={
                                "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10})
     event.listen(engine, "connect", _postgresql_timeouts)
