@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from bot.datafile import ContentError, parse, read_yaml
 from bot.flow import Flow, load_flow
 
 Audience = Literal["citizens", "employers", "awareness"]
@@ -124,31 +124,6 @@ class Content(Strict):
         return self.messages[key].format(**values) if values else self.messages[key]
 
 
-class ContentError(Exception):
-    """Content files that cannot be loaded; the message names the file and the fix."""
-
-
-def _read_yaml(path: Path) -> object:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise ContentError(f"{path}: file is missing") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ContentError(f"{where}: not valid YAML ({getattr(err, 'problem', err)})") from err
-
-
-def _parse(model: type[BaseModel], data: object, path: Path):
-    try:
-        return model.model_validate(data)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
-        raise ContentError(f"{path}: {problems}") from err
-
-
 def _by_id(items: list, path: Path) -> dict:
     found: dict = {}
     for item in items:
@@ -184,20 +159,20 @@ def load_content(content_dir: str | Path, flows_dir: str | Path) -> Content:
     files = {n: content_dir / f"{n}.yaml" for n in
              ("programmes", "offices", "areas", "rules", "messages", "safety")}
     flow_path = flows_dir / "questionnaire.yaml"
-    raw = {name: _read_yaml(path) for name, path in files.items()}
-    programmes = _parse(_ProgrammeFile, raw["programmes"], files["programmes"]).programmes
-    offices = _parse(_OfficeFile, raw["offices"], files["offices"]).offices
+    raw = {name: read_yaml(path) for name, path in files.items()}
+    programmes = parse(_ProgrammeFile, raw["programmes"], files["programmes"]).programmes
+    offices = parse(_OfficeFile, raw["offices"], files["offices"]).offices
     content = {
         "programmes": _by_id(programmes, files["programmes"]),
         "offices": _by_id(offices, files["offices"]),
-        "regions": _parse(_AreaFile, raw["areas"], files["areas"]).regions,
-        "rules": _parse(Rules, raw["rules"], files["rules"]),
+        "regions": parse(_AreaFile, raw["areas"], files["areas"]).regions,
+        "rules": parse(Rules, raw["rules"], files["rules"]),
         "messages": raw["messages"],
-        "safety": _parse(Safety, raw["safety"], files["safety"]),
+        "safety": parse(Safety, raw["safety"], files["safety"]),
         "flow": load_flow(flow_path),
         "version": _version([*files.values(), flow_path]),
     }
-    return _parse(Content, content, content_dir)
+    return parse(Content, content, content_dir)
 
 
 # Checked content versions: a version is a hash of the files, so its verdict never changes.

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from transitions import Machine
+
+from bot.datafile import parse, read_yaml
 
 DONE = "done"
 
@@ -66,26 +67,10 @@ class Flow(_Strict):
         return [s.id for s in self.steps] + [DONE]
 
 
-class FlowError(Exception):
-    """A flow file that cannot be loaded; the message names the file and the fix."""
-
-
 def load_flow(path: str | Path) -> Flow:
     """Read and validate one flow file."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Flow.model_validate(data)
-    except FileNotFoundError as err:
-        raise FlowError(f"{path}: flow file is missing") from err
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise FlowError(f"{path}:{mark.line + 1 if mark else '?'}: not valid YAML") from err
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-        )
-        raise FlowError(f"{path}: {problems}") from err
+    return parse(Flow, read_yaml(path), path)
 
 
 def machine_config(flow: Flow) -> dict:

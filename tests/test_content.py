@@ -148,3 +148,10 @@ def test_app_refuses_to_start_on_broken_content(tmp_path, database_url):
 def test_flow_document_is_up_to_date(content):
     """docs/flow.md is generated; regenerate it with `tsunagu flow --write docs/flow.md`."""
     assert (ROOT / "docs" / "flow.md").read_text(encoding="utf-8") == render(content)
+
+
+def test_broken_flow_file_is_reported_like_content(tmp_path):
+    content_dir, flows_dir = copy_content(tmp_path)
+    (flows_dir / "questionnaire.yaml").write_text("flow: q\nsteps: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ContentError, match=r"questionnaire.yaml:\d+: not valid YAML"):
+        load_content(content_dir, flows_dir)
