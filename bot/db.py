@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -17,8 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, autocommit: bool = False) -> Engine:
     """Create an engine with settings that suit many workers on one database."""
+    # SQLite's reads without a transaction are an execution option of its one engine.
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -30,9 +33,12 @@ def make_engine(url: str) -> Engine:
     # threads, and overflow connections opened and closed under load cost more than waiting.
     # No pre-ping round trip per event: a connection found dead is retried by
     # bot.conversation.handle, and the pool then replaces all connections of that age.
-    engine = create_engine(url, pool_size=20, max_overflow=0,
-                           pool_timeout=5, connect_args={
-                               "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10})
+    # Events get a pool of their own that stays in autocommit: psycopg then sends no BEGIN
+    # or COMMIT, and nothing needs resetting when a connection goes back to the pool.
+    options = ({"pool_size": 20, "isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+               if autocommit else {"pool_size": 5})
+    engine = create_engine(url, max_overflow=0, pool_timeout=5, connect_args={
+        "connect_timeout": 2, "keepalives": 1, "keepalives_idle": 10}, **options)
     event.listen(engine, "connect", _postgresql_timeouts)
     return engine
 
@@ -56,14 +62,62 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
+    if connection.get_execution_options().get("tsunagu_autocommit"):
+        return  # a lone read: WAL gives it a snapshot without taking any lock
     # pysqlite would otherwise commit at each savepoint release, and two workers reading
     # then writing would fail on SQLite's snapshot check; IMMEDIATE takes the write lock
     # up front, so events on SQLite simply queue (PostgreSQL is for real concurrency).
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class WriterQueue:
+    """Queue the writers of one SQLite file: threads on a mutex, worker processes on flock."""
+
+    # SQLite's own busy handler polls with sleeps that grow to 100 ms; a mutex and a
+    # blocking flock wake the next writer as soon as the last one commits.
+    def __init__(self, database: str | None) -> None:
+        on_disk = database and database != ":memory:" and not database.startswith("file:")
+        self.path = f"{database}.lock" if on_disk else None
+        self.mutex = threading.Lock()
+        self.fd: int | None = None
+        self.pid = 0
+
+    def __enter__(self) -> None:
+        self.mutex.acquire()
+        try:
+            if self.path:
+                fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        except BaseException:
+            self.mutex.release()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        if self.path:
+            fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
+        self.mutex.release()
+
+    def _descriptor(self) -> int:
+        # flock is shared by every process holding the same open file: open it per worker.
+        if self.pid != os.getpid():
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self.pid = os.getpid()
+        return self.fd
+
+
 def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["tsunagu.sql"]
+
+
+def get_autocommit_engine(app: Flask | None = None) -> Engine:
+    """Return the engine whose statements each commit on their own, without BEGIN."""
+    return (app or current_app).extensions["tsunagu.sql.autocommit"]
+
+
+def dispose(app: Flask | None = None) -> None:
+    """Close every pooled connection of the app (after a fork, or to let a database go)."""
+    app = app or current_app
+    for name in ("tsunagu.sql", "tsunagu.sql.autocommit"):
+        app.extensions[name].dispose()
 
 
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
@@ -81,9 +135,7 @@ def transaction(app: Flask | None = None):
 def writing(app: Flask | None = None):
     """Yield a connection in a write transaction, committed together or not at all."""
     app = app or current_app
-    # On SQLite one writer at a time holds the file; threads of one worker queue on a
-    # mutex, which wakes them at once, instead of on SQLite's sleeping busy handler.
-    lock = app.extensions.get("tsunagu.sqlite_lock") or nullcontext()
+    lock = app.extensions.get("tsunagu.sqlite_writers") or nullcontext()
     with lock, get_engine(app).begin() as conn:
         yield conn
 
@@ -122,6 +174,10 @@ def init_app(app: Flask) -> None:
     engine = make_engine(url)
     app.extensions["tsunagu.sql"] = engine
     if engine.dialect.name == "sqlite":
-        app.extensions["tsunagu.sqlite_lock"] = threading.Lock()
+        app.extensions["tsunagu.sqlite_writers"] = WriterQueue(engine.url.database)
+        app.extensions["tsunagu.sql.autocommit"] = engine.execution_options(
+            tsunagu_autocommit=True)
+    else:
+        app.extensions["tsunagu.sql.autocommit"] = make_engine(url, autocommit=True)
     app.extensions["tsunagu.db"] = sessionmaker(engine, expire_on_commit=False)
     app.cli.add_command(db_cli)

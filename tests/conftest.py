@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from bot import create_app
-from bot.db import get_engine
+from bot.db import dispose, get_engine
 from bot.models import Base
 from tests.line_api import SHARED, LineApi
 
@@ -80,7 +80,7 @@ def app(database_url, line_api, tmp_path):
     app.test_client_class = ServerLikeClient
     Base.metadata.create_all(get_engine(app))
     yield app
-    get_engine(app).dispose()
+    dispose(app)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot import create_app
-from bot.db import get_engine, transaction
+from bot.db import dispose, transaction
 from bot.models import Conversation, ProcessedEvent, Referral
 from tests.conftest import SAMPLES, TOKEN, LineUser, sign
 from tests.test_conversation import answer_up_to_area, count, state_of
@@ -215,7 +215,7 @@ def test_development_mode_without_credentials(tmp_path, monkeypatch):
     response = app.test_client().post("/callback", data="{}")
     assert response.status_code == 503
     assert "not connected" in response.json["message"]
-    get_engine(app).dispose()
+    dispose(app)
 
 
 def test_database_down_gets_503_so_line_redelivers(app, line_user, monkeypatch):
