@@ -202,6 +202,37 @@ async def measure_quietly(target: Target, stand_in: LineStandIn, settings: Setti
     return best
 
 
+def merge(rounds: list[Measurement]) -> Measurement:
+    """Add up one target's measurements of several rounds into one."""
+    first = rounds[0]
+    load = LoadResult(sum(m.load.duration for m in rounds))
+    for m in rounds:
+        load.events += m.load.events
+        load.webhook += m.load.webhook
+        load.reply += m.load.reply
+        load.errors.update(m.load.errors)
+        load.warmup_errors.update(m.load.warmup_errors)
+        load.finished += m.load.finished
+        load.abandoned += m.load.abandoned
+        load.client_cpu += m.load.client_cpu
+    databases = [m.database_cpu for m in rounds if m.database_cpu is not None]
+    problems: dict[str, int] = {}
+    for m in rounds:
+        for kind, n in m.log_problems.items():
+            problems[kind] = problems.get(kind, 0) + n
+    return Measurement(
+        first.target, load, window=sum(m.window for m in rounds),
+        server_cpu=sum(m.server_cpu for m in rounds),
+        database_cpu=sum(databases) if databases else None,
+        machine_busy=sum(m.machine_busy for m in rounds),
+        rss=max((m.rss for m in rounds), key=lambda r: max(r, default=0)),
+        peak_rss=max(m.peak_rss for m in rounds),
+        worker_cpu=[sum(c) for c in zip(*(m.worker_cpu for m in rounds), strict=False)],
+        log_problems=problems, log_path=first.log_path,
+        profiles=[p for m in rounds for p in m.profiles],
+        revision=first.revision)
+
+
 def say(text: str) -> None:
     """Tell the person running the benchmark what is happening."""
     print(text, file=sys.stderr, flush=True)

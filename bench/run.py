@@ -13,7 +13,7 @@ from pathlib import Path
 from bench import report
 from bench.databases import PG_ADMIN_URL
 from bench.load import LoadOptions
-from bench.measure import Measurement, Settings, measure_quietly, say
+from bench.measure import Measurement, Settings, measure_quietly, merge, say
 from bench.servers import ECHO_APP, SHIPPED_CONF, TSUNAGU_APP, Target, config_shape
 from bench.stand_in import LineStandIn
 
@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help=f"comma-separated subset of {', '.join(TARGETS)} (default: all)")
     add_load_args(parser)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every target this many times, taking turns, and add the "
+                             "rounds up, so a machine that speeds up or slows down during the "
+                             "run weighs on every target alike (default: 1)")
     parser.add_argument("--tuned-threads", type=int, default=40,
                         help="threads per worker of the tuned echo bot (default: 40)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
@@ -104,18 +108,21 @@ def settings(args: argparse.Namespace) -> Settings:
                     gunicorn_conf=args.gunicorn_conf.resolve())
 
 
-async def run_all(chosen: list[Target], config: Settings, latency: float) -> list[Measurement]:
-    """Measure each target in turn behind one LINE stand-in."""
+async def run_all(chosen: list[Target], config: Settings, latency: float,
+                  rounds: int = 1) -> list[Measurement]:
+    """Measure the targets in turn behind one LINE stand-in, round after round."""
     stand_in = LineStandIn(latency)
     await stand_in.start()
-    results = []
+    results: dict[str, list[Measurement]] = {target.name: [] for target in chosen}
     try:
-        for target in chosen:
-            say(f"measuring {target.name} ({target.shape}) ...")
-            results.append(await measure_quietly(target, stand_in, config))
+        for number in range(rounds):
+            # Each round starts with a different target, so none is always first or last.
+            for target in chosen[number % len(chosen):] + chosen[:number % len(chosen)]:
+                say(f"round {number + 1}/{rounds}: measuring {target.name} ({target.shape}) ...")
+                results[target.name].append(await measure_quietly(target, stand_in, config))
     finally:
         await stand_in.stop()
-    return results
+    return [merge(results[target.name]) for target in chosen]
 
 
 def run_loop(coroutine):
@@ -132,11 +139,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     config = settings(args)
     say(f"logs and databases in {config.workdir}")
-    rows = run_loop(run_all(targets(args), config, args.latency))
+    rows = run_loop(run_all(targets(args), config, args.latency, args.rounds))
     body = "\n\n".join(part for part in (
         f"{args.people} people{' (a new connection per webhook)' if args.no_keepalive else ''}"
         f", LINE latency {args.latency * 1000:.0f} ms, "
-        f"{args.warmup:.0f} s warm-up, {args.duration:.0f} s measured.",
+        f"{args.warmup:.0f} s warm-up, {args.duration:.0f} s measured"
+        + (f", {args.rounds} rounds taking turns (figures add the rounds up)."
+           if args.rounds > 1 else "."),
         report.load_table(rows), report.targets(rows, args.latency, args.people),
         report.notes(rows)) if part)
     print(body)

@@ -194,17 +194,29 @@ def _write_at_once(conn: Connection, change: Change) -> None:
     if change.referral is not None:
         params = {**params, **change.referral, "kinds": [kind for kind, _ in change.targets],
                   "codes": [code for _, code in change.targets]}
+    if not conn.execute(AT_ONCE[change.kind, change.referral is not None], params).scalar_one():
+        raise Conflict(change.kind)
+
+
+def _write(change: Change) -> None:
+    """Store an event's change atomically, over the revision it was decided on."""
+    autocommit = get_autocommit_engine()
     try:
-        written = conn.execute(AT_ONCE[change.kind, change.referral is not None], params)
+        if autocommit.dialect.name == "postgresql":
+            with autocommit.connect() as conn:
+                _write_at_once(conn, change)
+        else:
+            with writing() as conn:
+                _write_in_transaction(conn, change)
     except IntegrityError as err:
         raise _clash(err) from None
-    if not written.scalar_one():
-        raise Conflict(change.kind)
 
 
 def _clash(err: IntegrityError) -> Exception:
     """Tell a redelivered event or a raced first message from a real integrity error."""
-    table = getattr(getattr(err.orig, "diag", None), "table_name", None)
+    table = getattr(getattr(err.orig, "diag", None), "table_name", None)  # PostgreSQL
+    if table is None:  # SQLite: "UNIQUE constraint failed: processed_events.event_id"
+        table = str(err.orig).rpartition(": ")[2].partition(".")[0]
     if table == EVENTS.name:
         return Duplicate()
     if table == CONVERSATIONS.name:
@@ -213,17 +225,14 @@ def _clash(err: IntegrityError) -> Exception:
 
 
 def _attempt(engine: Engine, key: str, event_id: str, inp) -> Outcome:
-    """Act on one event: everything it changes is stored, or none of it."""
-    autocommit = get_autocommit_engine()
-    at_once = autocommit.dialect.name == "postgresql"
-    # PostgreSQL: a read and one write statement, two round trips. SQLite: one transaction
-    # under the writer queue, where a round trip costs nothing.
-    with autocommit.connect() if at_once else writing() as conn:
+    """Act on one event: read, decide, then store everything it changes or none of it."""
+    # The read takes no lock: the write lands only over the revision read (or raises
+    # Conflict), so other events of the same person are never overwritten.
+    with get_autocommit_engine().connect() as conn:
         row = _read(conn, key, event_id)
-        now = utcnow()
-        outcome = engine.respond(_current(row, now), inp)
-        change = _plan(key, event_id, row, outcome, engine.content.version, now)
-        (_write_at_once if at_once else _write_in_transaction)(conn, change)
+    now = utcnow()
+    outcome = engine.respond(_current(row, now), inp)
+    _write(_plan(key, event_id, row, outcome, engine.content.version, now))
     return outcome
 
 

@@ -10,8 +10,9 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from bot import create_app
+from bot import conversation, create_app
 from bot.db import dispose, transaction
+from bot.engine import Follow, Text
 from bot.models import Conversation, ProcessedEvent, Referral
 from tests.conftest import SAMPLES, TOKEN, LineUser, sign
 from tests.test_conversation import answer_up_to_area, count, state_of
@@ -233,3 +234,37 @@ def test_database_down_gets_503_so_line_redelivers(app, line_user, monkeypatch):
 def test_token_is_sent_as_bearer(line_user, line_api):
     line_user.follow()
     assert line_api.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def stale_reads(monkeypatch, times: int) -> None:
+    """Make the next reads miss what another worker wrote just before: a lost race."""
+    read, first = conversation._read, []
+
+    def stale(conn, key, event_id):
+        if len(first) < times:
+            first.append(event_id)
+            return conn.execute(conversation.READ, {"k": "nobody", "e": "never"}).one()
+        return read(conn, key, event_id)
+
+    monkeypatch.setattr(conversation, "_read", stale)
+
+
+def test_event_handled_by_another_worker_between_read_and_write_is_a_duplicate(
+        app, monkeypatch):
+    engine = app.extensions["tsunagu.engine"]
+    with app.app_context():
+        assert conversation.handle(engine, "k1", "E1", Follow()) is not None
+        stale_reads(monkeypatch, 1)  # the read misses event E1 and the conversation
+        assert conversation.handle(engine, "k1", "E1", Follow()) is None
+    assert count(app, Conversation) == 1
+
+
+def test_first_messages_racing_on_two_workers_start_one_conversation(app, monkeypatch):
+    engine = app.extensions["tsunagu.engine"]
+    with app.app_context():
+        assert conversation.handle(engine, "k1", "E1", Follow()) is not None
+        stale_reads(monkeypatch, 1)  # E2 was decided as if no conversation existed yet
+        outcome = conversation.handle(engine, "k1", "E2", Text("本人"))
+    # The insert clashed, E2 was decided again over the stored conversation, and advanced it.
+    assert outcome.state == "age"
+    assert state_of(app) == ("age", {"subject": "self"})
