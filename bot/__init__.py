@@ -6,11 +6,12 @@ import logging
 
 from flask import Flask
 
-from bot import checks, config, content, conversation, db, flowdoc, stats
-
 
 def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
+    # Imported here, as in Flask's tutorial: `tsunagu check` needs none of them.
+    from bot import checks, config, content, conversation, db, flowdoc, stats
+
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.from_env(app.instance_path))
     if test_config:

@@ -6,10 +6,10 @@ import itertools
 from collections.abc import Callable, Iterator
 
 import click
-from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask import Flask, current_app, has_app_context
 
-from bot.content import Content
+from bot import config
+from bot.content import Content, load_content
 from bot.flow import DONE
 from bot.matching import NEAREST, match
 
@@ -136,10 +136,11 @@ def problems(content: Content) -> list[str]:
 
 
 @click.command("check")
-@with_appcontext
 def check_command() -> None:
     """Check the content and the questionnaire; exit 1 if anything needs fixing."""
-    content = current_app.extensions["tsunagu.content"]
+    # Editors run this after every change: it needs no app, database or LINE settings.
+    settings = current_app.config if has_app_context() else config.from_env("")
+    content = load_content(settings["CONTENT_DIR"], settings["FLOWS_DIR"])
     found = problems(content)
     for problem in found:
         click.echo(problem, err=True)

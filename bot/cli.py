@@ -10,9 +10,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from bot import create_app
+from bot.checks import check_command
 from bot.config import HOW_TO_CONNECT, ConfigError
 from bot.content import ContentError
-from bot.db import upgrade
 
 
 def create_cli_app():
@@ -22,6 +22,7 @@ def create_cli_app():
 
 cli = FlaskGroup(create_app=create_cli_app,
                  help="tsunagu: the LINE bot of Akita's support platform.")
+cli.add_command(check_command)  # on the group itself, so it runs without building the app
 
 
 @cli.command("serve")
@@ -30,6 +31,8 @@ cli = FlaskGroup(create_app=create_cli_app,
 @click.option("--port", default=8000, show_default=True)
 def serve_command(host: str, port: int) -> None:
     """Upgrade the database and start a development server."""
+    from bot.db import upgrade
+
     upgrade(current_app)
     app = create_app()
     if not app.config["LINE_CONNECTED"]:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -155,3 +159,30 @@ def test_broken_flow_file_is_reported_like_content(tmp_path):
     (flows_dir / "questionnaire.yaml").write_text("flow: q\nsteps: [unclosed\n", encoding="utf-8")
     with pytest.raises(ContentError, match=r"questionnaire.yaml:\d+: not valid YAML"):
         load_content(content_dir, flows_dir)
+
+
+def run_check(**env: str) -> subprocess.CompletedProcess:
+    """Run `tsunagu check` as an editor would, in a shell with the given settings."""
+    tool = Path(sys.executable).with_name("tsunagu")
+    return subprocess.run([str(tool), "check"], env={**os.environ, **env}, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_check_runs_without_database_or_line_settings():
+    # In production without LINE settings the app refuses to start; checking content is
+    # still possible, and touches no database.
+    result = run_check(TSUNAGU_ENV="production", LINE_CHANNEL_SECRET="",
+                       DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 0, result.stderr
+    assert "is fine: 36 programmes" in result.stdout
+
+
+def test_check_names_each_problem_and_exits_1(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    messages = content / "messages.yaml"
+    messages.write_text("\n".join(line for line in messages.read_text().splitlines()
+                                  if not line.startswith("greeting:")), encoding="utf-8")
+    result = run_check(TSUNAGU_CONTENT_DIR=str(content))
+    assert result.returncode == 1
+    assert "greeting" in result.stderr
