@@ -55,6 +55,7 @@ class Measurement:
     log_path: Path | None = None
     profiles: list[Path] = field(default_factory=list)
     revision: str = ""  # the code the server started with
+    round_cpu: list[float] = field(default_factory=list)  # server CPU ms/event of each round
 
     @property
     def noise(self) -> float:
@@ -230,7 +231,8 @@ def merge(rounds: list[Measurement]) -> Measurement:
         worker_cpu=[sum(c) for c in zip(*(m.worker_cpu for m in rounds), strict=False)],
         log_problems=problems, log_path=first.log_path,
         profiles=[p for m in rounds for p in m.profiles],
-        revision=first.revision)
+        revision=first.revision,
+        round_cpu=[m.per_event(m.server_cpu) or 0.0 for m in rounds])
 
 
 def say(text: str) -> None:

@@ -129,6 +129,9 @@ def notes(rows: list[Measurement]) -> str:
                 f"load generator {client:.2f} ms CPU/event; machine busy "
                 f"{m.machine_busy / m.window:.2f} cores, of which other programs "
                 f"{m.noise:.2f}")
+        if len(m.round_cpu) > 1:
+            line += ("; server CPU ms/event by round "
+                     + " / ".join(f"{cpu:.2f}" for cpu in m.round_cpu))
         if len(m.worker_cpu) > 1:
             line += "; CPU by worker " + " / ".join(f"{s:.1f}" for s in m.worker_cpu) + " s"
         if load.errors:

@@ -1,0 +1,29 @@
+"""The benchmark's bookkeeping: rounds taking turns add up to one honest figure per target."""
+
+from __future__ import annotations
+
+from bench.load import LoadResult
+from bench.measure import Measurement, merge
+from bench.report import notes
+from bench.servers import Target
+
+ECHO = Target("echo", "bench.echo_bot:app", 2, 32)
+
+
+def measured(events: int, cpu: float, webhook: float) -> Measurement:
+    load = LoadResult(10.0)
+    load.events, load.webhook, load.reply = events, [webhook] * events, [0.01] * events
+    load.finished, load.client_cpu = events // 7, 0.5
+    return Measurement(ECHO, load, window=10.0, server_cpu=cpu, machine_busy=12.0,
+                       rss=[80 << 20, 90 << 20], worker_cpu=[cpu * 0.6, cpu * 0.4])
+
+
+def test_rounds_add_up_to_totals_not_to_an_average_of_ratios():
+    merged = merge([measured(1000, 4.0, 0.1), measured(3000, 6.0, 0.3)])
+    assert merged.load.events == 4000 and merged.load.duration == 20.0
+    assert merged.load.rate == 200
+    assert merged.per_event(merged.server_cpu) == 2.5  # 10 s of CPU over 4,000 events
+    assert sorted(merged.load.webhook)[-1] == 0.3 and len(merged.load.webhook) == 4000
+    assert merged.round_cpu == [4.0, 2.0]
+    assert merged.worker_cpu == [6.0, 4.0]
+    assert "by round 4.00 / 2.00" in notes([merged])
