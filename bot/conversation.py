@@ -21,7 +21,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    literal,
+    literal_column,
     select,
     true,
     update,
@@ -55,7 +55,7 @@ TARGETS = ReferralTarget.__table__
 
 # Statements are built once: building them per event costs more than running them.
 NOW = bindparam("now", type_=DateTime(timezone=True))
-_ONE = select(literal(1).label("one")).subquery("one")
+_ONE = select(literal_column("1").label("one")).subquery("one")
 READ = (select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers, CONVERSATIONS.c.revision,
                CONVERSATIONS.c.updated_at,
                exists().where(EVENTS.c.event_id == bindparam("e")).label("seen"))
