@@ -213,7 +213,7 @@ def _clash(err: IntegrityError) -> Exception:
 def _attempt(engine: Engine, key: str, event_id: str, inp) -> Outcome:
     """Act on one event: read, decide, and store everything it changes or none of it."""
     autocommit = get_autocommit_engine()
-    at_once = autocommit.dialect.name == "postgresql"
+    at_once = autocommit is not None
     # PostgreSQL: a read that takes no lock, then one statement that writes only over the
     # revision read. SQLite: all of it under the writer queue, one thread at a time, which
     # measured cheaper there than reading outside it (docs/performance.md).

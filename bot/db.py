@@ -21,7 +21,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def make_engine(url: str, autocommit: bool = False) -> Engine:
     """Create an engine with settings that suit many workers on one database."""
-    # SQLite's reads without a transaction are an execution option of its one engine.
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -62,8 +61,6 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(connection) -> None:
-    if connection.get_execution_options().get("tsunagu_autocommit"):
-        return  # a lone read: WAL gives it a snapshot without taking any lock
     # pysqlite would otherwise commit at each savepoint release, and two workers reading
     # then writing would fail on SQLite's snapshot check; IMMEDIATE takes the write lock
     # up front, so events on SQLite simply queue (PostgreSQL is for real concurrency).
@@ -109,16 +106,17 @@ def get_engine(app: Flask | None = None) -> Engine:
     return (app or current_app).extensions["tsunagu.sql"]
 
 
-def get_autocommit_engine(app: Flask | None = None) -> Engine:
-    """Return the engine whose statements each commit on their own, without BEGIN."""
-    return (app or current_app).extensions["tsunagu.sql.autocommit"]
+def get_autocommit_engine(app: Flask | None = None) -> Engine | None:
+    """Return PostgreSQL's engine for events, whose statements commit alone; None on SQLite."""
+    return (app or current_app).extensions.get("tsunagu.sql.autocommit")
 
 
 def dispose(app: Flask | None = None) -> None:
     """Close every pooled connection of the app (after a fork, or to let a database go)."""
     app = app or current_app
-    for name in ("tsunagu.sql", "tsunagu.sql.autocommit"):
-        app.extensions[name].dispose()
+    for engine in (get_engine(app), get_autocommit_engine(app)):
+        if engine is not None:
+            engine.dispose()
 
 
 def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
@@ -176,8 +174,6 @@ def init_app(app: Flask) -> None:
     app.extensions["tsunagu.sql"] = engine
     if engine.dialect.name == "sqlite":
         app.extensions["tsunagu.sqlite_writers"] = WriterQueue(engine.url.database)
-        app.extensions["tsunagu.sql.autocommit"] = engine.execution_options(
-            tsunagu_autocommit=True)
     else:
         app.extensions["tsunagu.sql.autocommit"] = make_engine(url, autocommit=True)
     app.extensions["tsunagu.db"] = sessionmaker(engine, expire_on_commit=False)
