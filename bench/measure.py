@@ -22,6 +22,8 @@ from bench.servers import (
     Target,
     bot_env,
     database_cpu_seconds,
+    empty_bench_redis,
+    redis_cpu_seconds,
     revision,
 )
 from bench.stand_in import LineStandIn
@@ -115,9 +117,10 @@ class ServerProbe(Probe):
             await asyncio.sleep(0.1)
 
     def _database(self) -> float | None:
-        if self.m.target.db != "postgresql":
-            return None
-        return database_cpu_seconds()
+        seconds = redis_cpu_seconds() if self.m.target.queue else None
+        if self.m.target.db == "postgresql":
+            seconds = (seconds or 0.0) + database_cpu_seconds()
+        return seconds
 
     def _spy(self) -> None:
         folder = self.settings.profile_dir
@@ -157,6 +160,8 @@ async def measure(target: Target, stand_in: LineStandIn, settings: Settings,
         if prefill:
             databases.fill_conversations(url, prefill)
         env["DATABASE_URL"] = url
+    if target.queue:
+        empty_bench_redis()
     log = settings.workdir / f"{slug(target.name)}-{attempt}.log"
     server = Gunicorn(target, env, log, settings.gunicorn_conf)
     await server.start()

@@ -17,7 +17,7 @@ from bench.measure import Measurement, Settings, measure_quietly, merge, say
 from bench.servers import ECHO_APP, SHIPPED_CONF, TSUNAGU_APP, Target, config_shape
 from bench.stand_in import LineStandIn
 
-TARGETS = ("echo", "echo-tuned", "tsunagu")
+TARGETS = ("echo", "echo-tuned", "tsunagu", "tsunagu-queued")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -88,6 +88,10 @@ def targets(args: argparse.Namespace) -> list[Target]:
     if "tsunagu" in wanted:
         dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
         chosen += [Target(f"tsunagu {db}", TSUNAGU_APP, w, t, db) for db in dbs]
+    if "tsunagu-queued" in wanted:
+        dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+        chosen += [Target(f"tsunagu {db} queued", TSUNAGU_APP, w, t, db, queue=True)
+                   for db in dbs]
     return chosen
 
 

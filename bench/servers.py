@@ -23,6 +23,7 @@ SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 TSUNAGU_APP = "wsgi:app"
 ECHO_APP = "bench.echo_bot:app"
 SHIPPED_CONF = ROOT / "gunicorn.conf.py"
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/15"  # a Redis database of its own, emptied per run
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Target:
     workers: int
     threads: int
     db: str | None = None  # "sqlite" or "postgresql" for tsunagu
+    queue: bool = False  # tsunagu replying through Redis and `tsunagu send-replies`
 
     @property
     def echo(self) -> bool:
@@ -94,6 +96,9 @@ class Gunicorn:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
         self.master: psutil.Process | None = None
+        self.sender: subprocess.Popen | None = None  # `tsunagu send-replies`, if queued
+        if target.queue:
+            self.env["TSUNAGU_REDIS_URL"] = BENCH_REDIS_URL
 
     @property
     def url(self) -> str:
@@ -105,6 +110,10 @@ class Gunicorn:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT)
+            if self.target.queue:
+                self.sender = subprocess.Popen([str(BIN / "tsunagu"), "send-replies"], cwd=ROOT,
+                                               env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT)
         self.master = psutil.Process(self.process.pid)
         deadline = time.monotonic() + timeout
         while not (len(self.workers()) == self.target.workers and self._answers()
@@ -138,24 +147,26 @@ class Gunicorn:
             conn.close()
 
     def stop(self) -> None:
-        """Stop gunicorn gracefully (SIGTERM), or kill it after 30 seconds; block meanwhile."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """Stop gunicorn (and the sender) gracefully, or kill after 30 seconds; block meanwhile."""
+        for process in (self.process, self.sender):
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     async def close(self, timeout: float = 30.0) -> None:
-        """Stop gunicorn gracefully while the event loop (and LINE's stand-in) keeps running."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.process.poll() is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        """Stop gunicorn, then the sender, while the event loop (and LINE's stand-in) runs."""
+        for process in (self.process, self.sender):
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while process.poll() is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
         self.stop()
 
     def workers(self) -> list[psutil.Process]:
@@ -175,6 +186,9 @@ class Gunicorn:
             except psutil.NoSuchProcess:
                 continue
             total += times.user + times.system
+        if self.sender is not None and self.sender.poll() is None:
+            times = psutil.Process(self.sender.pid).cpu_times()
+            total += times.user + times.system  # the sender is part of the server
         return total
 
     def worker_cpu(self) -> dict[int, float]:
@@ -235,3 +249,20 @@ def database_cpu_seconds() -> float:
         except psutil.NoSuchProcess:
             continue
     return total
+
+
+def redis_cpu_seconds() -> float:
+    """Return user+sys CPU of the Redis server (the reply queue)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "redis-server":
+            times = proc.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def empty_bench_redis() -> None:
+    """Empty the benchmark's Redis database."""
+    import redis
+
+    redis.Redis.from_url(BENCH_REDIS_URL).flushdb()

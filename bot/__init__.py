@@ -10,7 +10,7 @@ from flask import Flask
 def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
     # Imported here, as in Flask's tutorial: `tsunagu check` needs none of them.
-    from bot import checks, config, content, conversation, db, flowdoc, stats
+    from bot import checks, config, content, conversation, db, flowdoc, outbox, stats
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config.from_env(app.instance_path))
@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     stats.init_app(app)
     checks.init_app(app)
     flowdoc.init_app(app)
+    outbox.init_app(app)
     if webhook:
         # The LINE SDK takes a second to import; command-line tools do without it.
         from bot import line

@@ -36,6 +36,8 @@ def from_env(instance_path: str) -> dict:
         "TSUNAGU_SECRET_KEY": env.get("TSUNAGU_SECRET_KEY", ""),
         "CONTENT_DIR": env.get("TSUNAGU_CONTENT_DIR", str(PROJECT_ROOT / "content")),
         "FLOWS_DIR": env.get("TSUNAGU_FLOWS_DIR", str(PROJECT_ROOT / "flows")),
+        # Optional: with a Redis URL, replies go out through a queue after the webhook answers.
+        "REDIS_URL": env.get("TSUNAGU_REDIS_URL", ""),
         "MAX_BODY_BYTES": int(env.get("TSUNAGU_MAX_BODY_BYTES", str(1024 * 1024))),
     }
 
@@ -71,5 +73,9 @@ def check(app: Flask) -> None:
         config["TSUNAGU_SECRET_KEY"] = _dev_secret_key(app.instance_path)
     if not config["LINE_API_BASE_URL"].startswith(("http://", "https://")):
         raise ConfigError("LINE_API_BASE_URL must start with http:// or https://")
+    if config["REDIS_URL"] and not config["REDIS_URL"].startswith(
+            ("redis://", "rediss://", "unix://")):
+        raise ConfigError("TSUNAGU_REDIS_URL must look like redis://host:6379/0 (or be unset "
+                          "to send replies from the webhook itself)")
     config["LINE_CONNECTED"] = bool(secret)
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]

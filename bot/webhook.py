@@ -99,9 +99,12 @@ def _respond(event: dict, inp) -> None:
     if outcome is None or not isinstance(token, str) or not token:
         return
     messages = app.extensions["tsunagu.renderer"].render(outcome.says)
-    # Replies go out before the webhook answers, as in the SDK's own examples; threads
-    # cover LINE's latency (docs/performance.md). All events of one webhook share one
-    # time budget, so LINE gets its answer in time even when its reply API hangs.
+    outbox = app.extensions.get("tsunagu.outbox")
+    if outbox is not None and outbox.put(token, messages):
+        return  # a sender posts it; the webhook need not wait for LINE's reply API
+    # Without the queue, the reply goes out before the webhook answers, as in the SDK's
+    # examples. All events of one webhook share one time budget, so LINE gets its answer
+    # in time even when its reply API hangs.
     app.extensions["tsunagu.line"].reply(token, messages, deadline=g.reply_deadline)
 
 

@@ -1,0 +1,167 @@
+"""Post the replies queued in Redis to LINE, many at once, each acknowledged after LINE answered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import urllib.parse
+import urllib.request
+
+import aiohttp
+import redis.asyncio as aioredis
+from linebot.v3.messaging import AsyncApiClient, Configuration
+from linebot.v3.messaging.exceptions import ApiException
+from redis.exceptions import RedisError, ResponseError
+
+from bot.outbox import ABANDONED_AFTER_MS, GROUP, RETRY_STATUSES, STREAM
+
+log = logging.getLogger(__name__)
+
+
+def _line_client(config: Configuration) -> AsyncApiClient:
+    """Return the SDK's async client, reading proxy settings once instead of per request."""
+    # The SDK's aiohttp session trusts the environment, which makes aiohttp look up proxies
+    # and ~/.netrc in a thread for every request: half the sender's CPU. Read them once.
+    config.proxy = config.proxy or urllib.request.getproxies().get(
+        urllib.parse.urlsplit(config.host).scheme)
+    client = AsyncApiClient(config)
+    rest = client.rest_client
+    connector = rest.pool_manager.connector
+    rest.pool_manager.detach()  # keep its connector (pool size, TLS settings) for ours
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    return client
+
+
+class Sender:
+    """Read replies from the stream's consumer group and post them with the SDK's async client."""
+
+    def __init__(self, redis_url: str, line_url: str, access_token: str, *,
+                 concurrency: int = 200, consumer: str = "sender", attempts: int = 4,
+                 stream: str = STREAM, group: str = GROUP) -> None:
+        self.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2)
+        self.line_config = Configuration(host=line_url, access_token=access_token)
+        self.line_config.connection_pool_maxsize = concurrency
+        self.concurrency = concurrency
+        self.consumer = consumer
+        self.attempts = attempts
+        self.stream, self.group = stream, group
+        self.in_flight: set[asyncio.Task] = set()
+        self.sent: list[bytes] = []  # entry ids to acknowledge and delete
+        self.stopping = False
+        self.client: AsyncApiClient | None = None
+
+    def stop(self) -> None:
+        """Finish the replies in flight, then return from run()."""
+        self.stopping = True
+
+    async def run(self, reclaim_every: float = 5.0) -> None:
+        """Send replies until stop() is called."""
+        self.client = _line_client(self.line_config)
+        try:
+            await self._join_group()
+            next_reclaim = 0.0
+            while not self.stopping:
+                if time.monotonic() >= next_reclaim:
+                    await self._reclaim()
+                    next_reclaim = time.monotonic() + reclaim_every
+                await self._take_new()
+                await self._acknowledge()
+            if self.in_flight:
+                await asyncio.wait(self.in_flight, timeout=30)
+            await self._acknowledge()
+        finally:
+            await self.client.close()
+            await self.redis.aclose()
+
+    async def _join_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
+        except ResponseError as err:
+            if "BUSYGROUP" not in str(err):
+                raise
+
+    async def _take_new(self) -> None:
+        room = self.concurrency - len(self.in_flight)
+        if room <= 0:
+            await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return
+        try:
+            answer = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: ">"},
+                                                 count=room, block=500)
+        except RedisError as err:
+            log.warning("reply queue unavailable (%s); trying again", type(err).__name__)
+            await asyncio.sleep(1.0)
+            return
+        for _stream, entries in answer or []:
+            self._start(entries)
+
+    async def _reclaim(self) -> None:
+        """Take over entries another sender took and never acknowledged (it died)."""
+        try:
+            answer = await self.redis.xautoclaim(self.stream, self.group, self.consumer,
+                                                 ABANDONED_AFTER_MS, count=self.concurrency)
+        except RedisError:
+            return  # _take_new reports Redis being away
+        self._start(answer[1])
+
+    def _start(self, entries) -> None:
+        for entry_id, fields in entries:
+            if not fields:
+                self.sent.append(entry_id)  # trimmed away meanwhile
+                continue
+            task = asyncio.create_task(self._send(entry_id, fields))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+
+    async def _acknowledge(self) -> None:
+        if not self.sent:
+            return
+        done, self.sent = self.sent, []
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.xack(self.stream, self.group, *done)
+                pipe.xdel(self.stream, *done)
+                await pipe.execute()
+        except RedisError as err:
+            # Unacknowledged entries are sent again later; LINE refuses a used reply token.
+            log.warning("could not acknowledge %d replies (%s)", len(done), type(err).__name__)
+
+    async def _send(self, entry_id: bytes, fields: dict) -> None:
+        try:
+            body = {"replyToken": fields[b"token"].decode(),
+                    "messages": json.loads(fields[b"messages"])}
+            expires = float(fields[b"expires"])
+        except (KeyError, ValueError):
+            log.error("dropped a malformed reply entry")
+            self.sent.append(entry_id)
+            return
+        await self._post(body, expires)
+        self.sent.append(entry_id)
+
+    async def _post(self, body: dict, expires: float) -> bool:
+        """Post one reply, retrying passing failures a few times while its token lives."""
+        for attempt in range(1, self.attempts + 1):
+            left = expires - time.time()
+            if left <= 0.05:
+                log.error("a reply's token expired before LINE took it")
+                return False
+            try:
+                await self.client.call_api(
+                    "/v2/bot/message/reply", "POST",
+                    header_params={"Accept": "application/json",
+                                   "Content-Type": "application/json"},
+                    body=body, auth_settings=["Bearer"], response_types_map={},
+                    _request_timeout=aiohttp.ClientTimeout(total=min(left, 10.0)))
+                return True
+            except ApiException as err:
+                if err.status not in RETRY_STATUSES:
+                    log.warning("LINE refused a reply: status %s", err.status)
+                    return False
+                log.warning("LINE answered %s (attempt %d)", err.status, attempt)
+            except (TimeoutError, aiohttp.ClientError) as err:
+                log.warning("LINE did not answer (attempt %d): %s", attempt, type(err).__name__)
+            await asyncio.sleep(min(0.5 * attempt, max(0.0, expires - time.time())))
+        log.error("gave up on a reply after %d attempts", self.attempts)
+        return False
