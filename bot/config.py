@@ -38,6 +38,8 @@ def from_env(instance_path: str) -> dict:
         "FLOWS_DIR": env.get("TSUNAGU_FLOWS_DIR", str(PROJECT_ROOT / "flows")),
         # Optional: with a Redis URL, replies go out through a queue after the webhook answers.
         "REDIS_URL": env.get("TSUNAGU_REDIS_URL", ""),
+        # Several bots may share one Redis, each with its own stream.
+        "REPLY_STREAM": env.get("TSUNAGU_REPLY_STREAM", "tsunagu:replies"),
         "MAX_BODY_BYTES": int(env.get("TSUNAGU_MAX_BODY_BYTES", str(1024 * 1024))),
     }
 

@@ -20,6 +20,7 @@ import time
 import click
 import redis
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,17 @@ class Outbox:
 
 def init_app(app: Flask) -> None:
     if app.config.get("REDIS_URL") and app.config.get("LINE_CONNECTED"):
-        app.extensions["tsunagu.outbox"] = Outbox(app.config["REDIS_URL"])
+        app.extensions["tsunagu.outbox"] = Outbox(app.config["REDIS_URL"],
+                                                  app.config["REPLY_STREAM"])
     app.cli.add_command(send_replies_command)
 
 
 @click.command("send-replies")
 @click.option("--concurrency", default=200, show_default=True,
               help="replies in flight at once")
-def send_replies_command(concurrency: int) -> None:
+@click.option("--once", is_flag=True, help="send what is waiting, then exit")
+@with_appcontext
+def send_replies_command(concurrency: int, once: bool) -> None:
     """Post queued replies to LINE until stopped (SIGTERM or Ctrl-C)."""
     from bot.sender import Sender
 
@@ -75,12 +79,13 @@ def send_replies_command(concurrency: int) -> None:
                                    "LINE_CHANNEL_ACCESS_TOKEN.")
     sender = Sender(config["REDIS_URL"], config["LINE_API_BASE_URL"],
                     config["LINE_CHANNEL_ACCESS_TOKEN"], concurrency=concurrency,
-                    consumer=f"{socket.gethostname()}-{os.getpid()}")
-    asyncio.run(_run_until_stopped(sender))
+                    consumer=f"{socket.gethostname()}-{os.getpid()}",
+                    stream=config["REPLY_STREAM"])
+    asyncio.run(_run_until_stopped(sender, once))
 
 
-async def _run_until_stopped(sender) -> None:
+async def _run_until_stopped(sender, once: bool) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, sender.stop)
-    await sender.run()
+    await sender.run(once=once)

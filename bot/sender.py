@@ -39,7 +39,8 @@ class Sender:
 
     def __init__(self, redis_url: str, line_url: str, access_token: str, *,
                  concurrency: int = 200, consumer: str = "sender", attempts: int = 4,
-                 stream: str = STREAM, group: str = GROUP) -> None:
+                 stream: str = STREAM, group: str = GROUP,
+                 abandoned_after_ms: int = ABANDONED_AFTER_MS) -> None:
         self.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2)
         self.line_config = Configuration(host=line_url, access_token=access_token)
         self.line_config.connection_pool_maxsize = concurrency
@@ -47,6 +48,7 @@ class Sender:
         self.consumer = consumer
         self.attempts = attempts
         self.stream, self.group = stream, group
+        self.abandoned_after_ms = abandoned_after_ms
         self.in_flight: set[asyncio.Task] = set()
         self.sent: list[bytes] = []  # entry ids to acknowledge and delete
         self.stopping = False
@@ -56,18 +58,21 @@ class Sender:
         """Finish the replies in flight, then return from run()."""
         self.stopping = True
 
-    async def run(self, reclaim_every: float = 5.0) -> None:
-        """Send replies until stop() is called."""
+    async def run(self, once: bool = False, reclaim_every: float = 5.0) -> None:
+        """Send replies until stop() is called (with once=True: until none are waiting)."""
         self.client = _line_client(self.line_config)
         try:
             await self._join_group()
             next_reclaim = 0.0
             while not self.stopping:
+                taken = 0
                 if time.monotonic() >= next_reclaim:
-                    await self._reclaim()
+                    taken += await self._reclaim()
                     next_reclaim = time.monotonic() + reclaim_every
-                await self._take_new()
+                taken += await self._take_new(block_ms=50 if once else 500)
                 await self._acknowledge()
+                if once and not taken and not self.in_flight:
+                    break
             if self.in_flight:
                 await asyncio.wait(self.in_flight, timeout=30)
             await self._acknowledge()
@@ -82,31 +87,31 @@ class Sender:
             if "BUSYGROUP" not in str(err):
                 raise
 
-    async def _take_new(self) -> None:
+    async def _take_new(self, block_ms: int) -> int:
+        """Start sending new entries; return how many."""
         room = self.concurrency - len(self.in_flight)
         if room <= 0:
             await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
-            return
+            return 0
         try:
             answer = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: ">"},
-                                                 count=room, block=500)
+                                                 count=room, block=block_ms)
         except RedisError as err:
             log.warning("reply queue unavailable (%s); trying again", type(err).__name__)
             await asyncio.sleep(1.0)
-            return
-        for _stream, entries in answer or []:
-            self._start(entries)
+            return 0
+        return sum(self._start(entries) for _stream, entries in answer or [])
 
-    async def _reclaim(self) -> None:
+    async def _reclaim(self) -> int:
         """Take over entries another sender took and never acknowledged (it died)."""
         try:
             answer = await self.redis.xautoclaim(self.stream, self.group, self.consumer,
-                                                 ABANDONED_AFTER_MS, count=self.concurrency)
+                                                 self.abandoned_after_ms, count=self.concurrency)
         except RedisError:
-            return  # _take_new reports Redis being away
-        self._start(answer[1])
+            return 0  # _take_new reports Redis being away
+        return self._start(answer[1])
 
-    def _start(self, entries) -> None:
+    def _start(self, entries) -> int:
         for entry_id, fields in entries:
             if not fields:
                 self.sent.append(entry_id)  # trimmed away meanwhile
@@ -114,6 +119,7 @@ class Sender:
             task = asyncio.create_task(self._send(entry_id, fields))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
+        return len(entries)
 
     async def _acknowledge(self) -> None:
         if not self.sent:

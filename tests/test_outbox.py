@@ -1,0 +1,216 @@
+"""Replies through the Redis queue: the webhook answers first, `tsunagu send-replies` posts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+import uuid
+
+import pytest
+import redis
+
+from bot import create_app
+from bot.config import ConfigError
+from bot.db import dispose, get_engine
+from bot.models import Base
+from bot.sender import Sender
+from tests.conftest import SECRET, TOKEN, LineUser, ServerLikeClient
+from tests.test_personas import PERSONAS, only_referral, play
+
+# CI has Redis at this address (README); another can be given with TEST_REDIS_URL.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def stream():
+    """Yield a stream name of this test's own on the test Redis; delete it afterwards."""
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        server.ping()
+    except redis.RedisError as err:
+        pytest.fail(f"the reply-queue tests need Redis at {TEST_REDIS_URL} ({err}); start it "
+                    "or set TEST_REDIS_URL")
+    name = f"test:replies:{uuid.uuid4().hex}"
+    yield name
+    server.delete(name)
+    server.close()
+
+
+def make_app(database_url, line_api, stream, redis_url=TEST_REDIS_URL):
+    app = create_app({
+        "DATABASE_URL": database_url, "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE_URL": line_api.url,
+        "TSUNAGU_SECRET_KEY": "test-secret-key", "TESTING": True,
+        "REDIS_URL": redis_url, "REPLY_STREAM": stream,
+    })
+    app.test_client_class = ServerLikeClient
+    Base.metadata.create_all(get_engine(app))
+    return app
+
+
+@pytest.fixture
+def queued_app(database_url, line_api, stream):
+    app = make_app(database_url, line_api, stream)
+    yield app
+    dispose(app)
+
+
+def sender_for(line_api, stream, **options) -> Sender:
+    return Sender(TEST_REDIS_URL, line_api.url, TOKEN, stream=stream, **options)
+
+
+def send_waiting(line_api, stream, **options) -> None:
+    """Run a sender until every waiting reply is sent, as `tsunagu send-replies --once`."""
+    asyncio.run(sender_for(line_api, stream, **options).run(once=True))
+
+
+def waiting(stream) -> int:
+    """Return how many entries the stream still holds (sent ones are deleted)."""
+    return redis.Redis.from_url(TEST_REDIS_URL).xlen(stream)
+
+
+class QueuedLineUser(LineUser):
+    """A person whose replies arrive once a sender has run."""
+
+    def __init__(self, client, api, stream) -> None:
+        super().__init__(client, api)
+        self.stream = stream
+
+    def send(self, event: dict) -> list[str]:
+        response = self.post(event)
+        assert response.status_code == 200, response.data
+        send_waiting(self.api, self.stream)
+        return self.texts
+
+
+def test_webhook_answers_before_the_reply_goes_out(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    assert person.messages == [], "the webhook should leave the reply to the sender"
+    assert waiting(stream) == 1
+
+    send_waiting(line_api, stream)
+    assert "ご本人" in person.buttons  # the first question, as LINE received it
+    assert waiting(stream) == 0, "a sent reply should not stay in Redis"
+    pending = redis.Redis.from_url(TEST_REDIS_URL).xpending(stream, "senders")
+    assert pending["pending"] == 0
+
+
+@pytest.mark.parametrize("persona", PERSONAS[:2], ids=[p.name for p in PERSONAS[:2]])
+def test_whole_conversation_through_the_queue(queued_app, line_api, stream, persona):
+    person = QueuedLineUser(queued_app.test_client(), line_api, stream)
+    play(person, persona)
+    referral = only_referral(queued_app)
+    assert persona.programmes <= {t.code for t in referral.targets if t.kind == "programme"}
+    assert any(m["type"] == "flex" for m in person.messages)
+    assert len(line_api.replies) == len(persona.answers) + 1  # one reply per event, no more
+
+
+def test_redis_down_means_the_webhook_replies_itself(database_url, line_api, stream):
+    app = make_app(database_url, line_api, stream, redis_url="redis://127.0.0.1:1/0")
+    try:
+        person = LineUser(app.test_client(), line_api)
+        person.follow()
+        assert "ご本人" in person.buttons
+    finally:
+        dispose(app)
+
+
+def test_passing_failures_are_retried(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    line_api.fail_next(2, 429)
+    line_api.fail_next(1, 500)
+    send_waiting(line_api, stream)
+    assert "ご本人" in person.buttons
+    assert waiting(stream) == 0
+
+
+def test_sender_gives_up_after_its_attempts(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    line_api.fail_next(10, 500)
+    send_waiting(line_api, stream, attempts=3)
+    assert person.messages == []
+    assert len(line_api.requests) == 3, "the reply should be tried a bounded number of times"
+    assert waiting(stream) == 0, "a reply given up on should not be tried forever"
+
+
+def test_refused_reply_is_not_retried(queued_app, line_api, stream):
+    LineUser(queued_app.test_client(), line_api).follow()
+    line_api.fail_next(1, 400)
+    send_waiting(line_api, stream)
+    assert len(line_api.requests) == 1
+    assert waiting(stream) == 0
+
+
+def put_raw(stream, **fields) -> None:
+    redis.Redis.from_url(TEST_REDIS_URL).xadd(stream, fields)
+
+
+def test_expired_reply_is_dropped_unsent(line_api, stream):
+    put_raw(stream, token="t" * 32, messages=json.dumps([{"type": "text", "text": "遅い"}]),
+            expires=f"{time.time() - 1:.3f}")
+    send_waiting(line_api, stream)
+    assert line_api.requests == []
+    assert waiting(stream) == 0
+
+
+def test_malformed_entry_is_dropped(line_api, stream):
+    put_raw(stream, token="t" * 32, messages="{not json", expires="soon")
+    put_raw(stream, nothing="here")
+    send_waiting(line_api, stream)
+    assert line_api.requests == []
+    assert waiting(stream) == 0
+
+
+def test_replies_a_dead_sender_took_are_sent_by_another(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+    server.xgroup_create(stream, "senders", id="0")
+    taken = server.xreadgroup("senders", "dead-sender", {stream: ">"}, count=10)
+    assert len(taken[0][1]) == 1  # taken, never acknowledged: that sender died
+
+    send_waiting(line_api, stream)  # too soon to call it abandoned
+    assert person.messages == []
+    send_waiting(line_api, stream, abandoned_after_ms=0)
+    assert "ご本人" in person.buttons
+    assert len(line_api.replies) == 1
+    assert waiting(stream) == 0
+
+
+def test_stopping_finishes_the_replies_in_flight(queued_app, line_api, stream):
+    people = [LineUser(queued_app.test_client(), line_api) for _ in range(5)]
+    for person in people:
+        person.follow()
+    sender = sender_for(line_api, stream)
+
+    async def stop_soon():
+        task = asyncio.create_task(sender.run())
+        while len(line_api.requests) < 5 and not task.done():
+            await asyncio.sleep(0.01)
+        sender.stop()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(stop_soon())
+    assert all(person.buttons for person in people)
+    assert waiting(stream) == 0
+
+
+def test_send_replies_command_sends_and_explains(queued_app, line_api, stream, app):
+    LineUser(queued_app.test_client(), line_api).follow()
+    result = queued_app.test_cli_runner().invoke(args=["send-replies", "--once"])
+    assert result.exit_code == 0, result.output
+    assert len(line_api.replies) == 1
+
+    result = app.test_cli_runner().invoke(args=["send-replies", "--once"])
+    assert result.exit_code != 0
+    assert "TSUNAGU_REDIS_URL" in result.output
+
+
+def test_redis_url_is_checked(database_url, line_api, stream):
+    with pytest.raises(ConfigError, match="TSUNAGU_REDIS_URL"):
+        make_app(database_url, line_api, stream, redis_url="localhost:6379")
