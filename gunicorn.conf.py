@@ -6,12 +6,15 @@ import os
 os.environ.setdefault("TSUNAGU_ENV", "production")  # refuse to start without LINE settings
 
 bind = os.environ.get("TSUNAGU_BIND", "0.0.0.0:8000")
-# Threads, not processes, carry the load: an event needs a few milliseconds of CPU, then
-# its thread waits ~100 ms on LINE's reply API before the webhook answers. At 450
-# events/s that is ~50 threads waiting at once; 2 x 32 measured best (docs/performance.md).
+# With the reply queue (TSUNAGU_REDIS_URL), an event holds its thread only for its own
+# milliseconds of CPU and database work, and few threads contend least for the GIL: 2 x 8
+# measured best. Without it, the thread also waits ~100 ms on LINE's reply API before the
+# webhook answers: at 450 events/s ~50 threads wait at once, and 2 x 32 measured best
+# (docs/performance.md).
 workers = int(os.environ.get("TSUNAGU_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("TSUNAGU_THREADS", "32"))
+threads = int(os.environ.get("TSUNAGU_THREADS",
+                             "8" if os.environ.get("TSUNAGU_REDIS_URL") else "32"))
 # LINE gives a webhook 2 seconds; anything far past that is lost anyway.
 timeout = 30
 graceful_timeout = 20

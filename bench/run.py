@@ -17,7 +17,7 @@ from bench.measure import Measurement, Settings, measure_quietly, merge, say
 from bench.servers import ECHO_APP, SHIPPED_CONF, TSUNAGU_APP, Target, config_shape
 from bench.stand_in import LineStandIn
 
-TARGETS = ("echo", "echo-tuned", "tsunagu", "tsunagu-queued")
+TARGETS = ("echo", "echo-tuned", "tsunagu", "tsunagu-direct")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,7 +34,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "rounds up, so a machine that speeds up or slows down during the "
                              "run weighs on every target alike (default: 1)")
     parser.add_argument("--tuned-threads", type=int, default=40,
-                        help="threads per worker of the tuned echo bot (default: 40)")
+                        help="threads per worker of the tuned echo bot, which has 2 workers as "
+                             "in the issue (default: 40)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record py-spy profiles of every worker in DIR (pip install py-spy)")
     parser.add_argument("--profile-mode", choices=("gil", "cpu", "wall"), default="gil",
@@ -80,24 +81,23 @@ def targets(args: argparse.Namespace) -> list[Target]:
     if unknown:
         raise SystemExit(f"unknown targets: {', '.join(sorted(unknown))}")
     w, t = shape(args)
+    dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     chosen = []
     if "echo" in wanted:
         chosen.append(Target("echo", ECHO_APP, w, t))
     if "echo-tuned" in wanted:
-        chosen.append(Target("echo tuned", ECHO_APP, w, args.tuned_threads))
+        chosen.append(Target("echo tuned", ECHO_APP, 2, args.tuned_threads))
     if "tsunagu" in wanted:
-        dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-        chosen += [Target(f"tsunagu {db}", TSUNAGU_APP, w, t, db) for db in dbs]
-    if "tsunagu-queued" in wanted:
-        dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-        chosen += [Target(f"tsunagu {db} queued", TSUNAGU_APP, w, t, db, queue=True)
-                   for db in dbs]
+        qw, qt = shape(args, queued=True)
+        chosen += [Target(f"tsunagu {db}", TSUNAGU_APP, qw, qt, db, queue=True) for db in dbs]
+    if "tsunagu-direct" in wanted:
+        chosen += [Target(f"tsunagu {db} direct", TSUNAGU_APP, w, t, db) for db in dbs]
     return chosen
 
 
-def shape(args: argparse.Namespace) -> tuple[int, int]:
+def shape(args: argparse.Namespace, queued: bool = False) -> tuple[int, int]:
     """Return workers and threads: as given, else as the gunicorn config has them."""
-    workers, threads = config_shape(args.gunicorn_conf.resolve())
+    workers, threads = config_shape(args.gunicorn_conf.resolve(), queued)
     return args.workers or workers, args.threads or threads
 
 

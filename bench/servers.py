@@ -56,12 +56,15 @@ def revision() -> str:
     return f"commit {commit}" + (" + uncommitted changes to the bot" if dirty else "")
 
 
-def config_shape(conf: Path = SHIPPED_CONF) -> tuple[int, int]:
+def config_shape(conf: Path = SHIPPED_CONF, queued: bool = False) -> tuple[int, int]:
     """Return the (workers, threads) a gunicorn config gives here (it reads the environment)."""
     code = ("import runpy, sys; ns = runpy.run_path(sys.argv[1]); "
             "print(ns.get('workers', 1), ns.get('threads', 1))")
+    env = {key: value for key, value in os.environ.items() if key != "TSUNAGU_REDIS_URL"}
+    if queued:
+        env["TSUNAGU_REDIS_URL"] = BENCH_REDIS_URL
     out = subprocess.run([sys.executable, "-c", code, str(conf)], check=True, cwd=ROOT,
-                         capture_output=True, text=True).stdout.split()
+                         capture_output=True, text=True, env=env).stdout.split()
     return int(out[0]), int(out[1])
 
 
