@@ -128,7 +128,7 @@ class ServerProbe(Probe):
             return
         folder.mkdir(parents=True, exist_ok=True)
         seconds = max(1, int(self.settings.options.duration))
-        for worker in self.server.workers():
+        for worker in self.server.processes():
             path = folder / f"{slug(self.m.target.name)}-{worker.pid}.txt"
             self.m.profiles.append(path)
             self.spies.append(subprocess.Popen(

@@ -11,7 +11,9 @@ from pathlib import Path
 # matches a stage names it (so the engine's log calls count as logging, the SDK's HTTP as HTTP).
 STAGES = [
     ("logging (records, handlers)", ("logging/",)),
-    ("LINE reply: HTTP (urllib3, http.client)", ("urllib3/", "http/client")),
+    ("LINE reply: HTTP (urllib3, http.client, aiohttp)", ("urllib3/", "http/client", "aiohttp/")),
+    ("reply queue: Redis, sender's event loop", ("redis/", "bot/outbox", "bot/sender",
+                                                 "asyncio/", "selectors", "uvloop")),
     ("LINE SDK: models, validation, JSON", ("linebot/v3/messaging",)),
     ("reply rendering (bot.replies)", ("bot/replies",)),
     ("questionnaire engine (engine, flow, answers, matching)",

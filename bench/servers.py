@@ -179,6 +179,13 @@ class Gunicorn:
         except psutil.NoSuchProcess:
             return []
 
+    def processes(self) -> list[psutil.Process]:
+        """Return the workers and, if replies are queued, the sender."""
+        live = self.workers()
+        if self.sender is not None and self.sender.poll() is None:
+            live.append(psutil.Process(self.sender.pid))
+        return live
+
     def cpu_seconds(self) -> float:
         """Return user+sys CPU of the master, its live workers and its reaped workers."""
         times = self.master.cpu_times()

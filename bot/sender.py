@@ -49,6 +49,9 @@ class Sender:
         self.attempts = attempts
         self.stream, self.group = stream, group
         self.abandoned_after_ms = abandoned_after_ms
+        self.gather = 0.005  # seconds between reads while busy
+        self.ack_every = 0.1  # seconds between acknowledgements while busy
+        self.last_ack = 0.0
         self.in_flight: set[asyncio.Task] = set()
         self.sent: list[bytes] = []  # entry ids to acknowledge and delete
         self.stopping = False
@@ -70,12 +73,15 @@ class Sender:
                     taken += await self._reclaim()
                     next_reclaim = time.monotonic() + reclaim_every
                 taken += await self._take_new(block_ms=50 if once else 500)
-                await self._acknowledge()
                 if once and not taken and not self.in_flight:
                     break
+                await self._acknowledge(force=once)
+                # Each Redis round trip costs a system call or two: let a few replies gather
+                # (a few ms of latency) rather than read and acknowledge them one by one.
+                await asyncio.sleep(0 if once else self.gather)
             if self.in_flight:
                 await asyncio.wait(self.in_flight, timeout=30)
-            await self._acknowledge()
+            await self._acknowledge(force=True)
         finally:
             await self.client.close()
             await self.redis.aclose()
@@ -121,9 +127,12 @@ class Sender:
             task.add_done_callback(self.in_flight.discard)
         return len(entries)
 
-    async def _acknowledge(self) -> None:
-        if not self.sent:
+    async def _acknowledge(self, force: bool = False) -> None:
+        """Acknowledge and delete sent entries, in batches (now if force)."""
+        due = time.monotonic() >= self.last_ack + self.ack_every
+        if not self.sent or not (force or due or len(self.sent) >= 100):
             return
+        self.last_ack = time.monotonic()
         done, self.sent = self.sent, []
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
