@@ -40,7 +40,8 @@ class Sender:
     def __init__(self, redis_url: str, line_url: str, access_token: str, *,
                  concurrency: int = 200, consumer: str = "sender", attempts: int = 4,
                  stream: str = STREAM, group: str = GROUP,
-                 abandoned_after_ms: int = ABANDONED_AFTER_MS) -> None:
+                 abandoned_after_ms: int = ABANDONED_AFTER_MS,
+                 request_timeout: float = 10.0) -> None:
         self.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2)
         self.line_config = Configuration(host=line_url, access_token=access_token)
         self.line_config.connection_pool_maxsize = concurrency
@@ -49,6 +50,7 @@ class Sender:
         self.attempts = attempts
         self.stream, self.group = stream, group
         self.abandoned_after_ms = abandoned_after_ms
+        self.request_timeout = request_timeout
         self.gather = 0.005  # seconds between reads while busy
         self.ack_every = 0.1  # seconds between acknowledgements while busy
         self.last_ack = 0.0
@@ -168,7 +170,8 @@ class Sender:
                     header_params={"Accept": "application/json",
                                    "Content-Type": "application/json"},
                     body=body, auth_settings=["Bearer"], response_types_map={},
-                    _request_timeout=aiohttp.ClientTimeout(total=min(left, 10.0)))
+                    _request_timeout=aiohttp.ClientTimeout(
+                        total=min(left, self.request_timeout)))
                 return True
             except ApiException as err:
                 if err.status not in RETRY_STATUSES:

@@ -138,6 +138,21 @@ def test_sender_gives_up_after_its_attempts(queued_app, line_api, stream):
     assert waiting(stream) == 0, "a reply given up on should not be tried forever"
 
 
+def test_hanging_line_is_given_up_on_after_bounded_attempts(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    line_api.delay = 0.5
+    started = time.monotonic()
+    send_waiting(line_api, stream, attempts=2, request_timeout=0.2)
+    assert len(line_api.requests) <= 2
+    assert time.monotonic() - started < 3
+    assert waiting(stream) == 0
+    line_api.delay = 0
+    person.say("42")  # the conversation goes on; its state never depended on LINE
+    send_waiting(line_api, stream)
+    assert person.messages
+
+
 def test_refused_reply_is_not_retried(queued_app, line_api, stream):
     LineUser(queued_app.test_client(), line_api).follow()
     line_api.fail_next(1, 400)
