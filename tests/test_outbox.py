@@ -144,10 +144,15 @@ def test_hanging_line_is_given_up_on_after_bounded_attempts(queued_app, line_api
     line_api.delay = 0.5
     started = time.monotonic()
     send_waiting(line_api, stream, attempts=2, request_timeout=0.2)
-    assert len(line_api.requests) <= 2
     assert time.monotonic() - started < 3
     assert waiting(stream) == 0
     line_api.delay = 0
+    time.sleep(0.6)  # let the stand-in finish the calls it was still sleeping in
+    assert len(line_api.requests) == 2
+    # A call that timed out may still have reached LINE; then the retry's token is used up.
+    # That is the price of retrying a timeout, and harmless: LINE shows the reply once.
+    assert all("already used" in v for v in line_api.violations)
+    line_api.violations.clear()
     person.say("42")  # the conversation goes on; its state never depended on LINE
     send_waiting(line_api, stream)
     assert person.messages
