@@ -41,7 +41,7 @@ class Sender:
                  concurrency: int = 200, consumer: str = "sender", attempts: int = 4,
                  stream: str = STREAM, group: str = GROUP,
                  abandoned_after_ms: int = ABANDONED_AFTER_MS,
-                 request_timeout: float = 10.0) -> None:
+                 request_timeout: float = 10.0, backoff: float = 0.5) -> None:
         self.redis = aioredis.Redis.from_url(redis_url, socket_connect_timeout=2)
         self.line_config = Configuration(host=line_url, access_token=access_token)
         self.line_config.connection_pool_maxsize = concurrency
@@ -51,6 +51,7 @@ class Sender:
         self.stream, self.group = stream, group
         self.abandoned_after_ms = abandoned_after_ms
         self.request_timeout = request_timeout
+        self.backoff = backoff  # seconds before the 1st retry; 2x before the 2nd, ...
         self.gather = 0.005  # seconds between reads while busy
         self.ack_every = 0.1  # seconds between acknowledgements while busy
         self.last_ack = 0.0
@@ -180,6 +181,6 @@ class Sender:
                 log.warning("LINE answered %s (attempt %d)", err.status, attempt)
             except (TimeoutError, aiohttp.ClientError) as err:
                 log.warning("LINE did not answer (attempt %d): %s", attempt, type(err).__name__)
-            await asyncio.sleep(min(0.5 * attempt, max(0.0, expires - time.time())))
+            await asyncio.sleep(min(self.backoff * attempt, max(0.0, expires - time.time())))
         log.error("gave up on a reply after %d attempts", self.attempts)
         return False

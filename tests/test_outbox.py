@@ -14,9 +14,11 @@ import redis
 from bot import create_app
 from bot.config import ConfigError
 from bot.db import dispose, get_engine
-from bot.models import Base
+from bot.models import Base, Conversation, Referral
 from bot.sender import Sender
 from tests.conftest import SECRET, TOKEN, LineUser, ServerLikeClient
+from tests.test_conversation import count, state_of
+from tests.test_drills import tap_event, text_event
 from tests.test_personas import PERSONAS, only_referral, play
 
 # CI has Redis at this address (README); another can be given with TEST_REDIS_URL.
@@ -63,6 +65,7 @@ def sender_for(line_api, stream, **options) -> Sender:
 
 def send_waiting(line_api, stream, **options) -> None:
     """Run a sender until every waiting reply is sent, as `tsunagu send-replies --once`."""
+    options.setdefault("backoff", 0.01)  # the tests count retries, not their pauses
     asyncio.run(sender_for(line_api, stream, **options).run(once=True))
 
 
@@ -234,3 +237,34 @@ def test_send_replies_command_sends_and_explains(queued_app, line_api, stream, a
 def test_redis_url_is_checked(database_url, line_api, stream):
     with pytest.raises(ConfigError, match="TSUNAGU_REDIS_URL"):
         make_app(database_url, line_api, stream, redis_url="localhost:6379")
+
+
+@pytest.mark.parametrize("status", [500, 429])
+def test_line_failing_for_the_sender_loses_no_step_and_no_referral(queued_app, line_api,
+                                                                   stream, status):
+    person = QueuedLineUser(queued_app.test_client(), line_api, stream)
+
+    def while_line_fails(event: dict) -> None:
+        line_api.fail_next(4, status)  # every attempt of this reply
+        assert person.post(event).status_code == 200
+        send_waiting(line_api, stream)
+        assert reply_calls(line_api, event["replyToken"]) == 4
+        assert waiting(stream) == 0
+
+    person.follow()
+    while_line_fails(tap_event(person, "ご本人"))
+    assert state_of(queued_app) == ("age", {"subject": "self"})
+    while_line_fails(text_event(person, "42"))
+    assert state_of(queued_app)[0] == "employment"
+    person.say("正社員")
+    person.tap("いいえ")
+    person.tap("とくにない")
+    while_line_fails(text_event(person, "大仙市"))
+    assert count(queued_app, Referral) == 1
+    assert count(queued_app, Conversation) == 0
+    assert person.say("こんにちは")[-1] == "どなたについてのご相談ですか？"
+    assert count(queued_app, Referral) == 1
+
+
+def reply_calls(line_api, token: str) -> int:
+    return sum(1 for call in line_api.requests if call.body.get("replyToken") == token)
