@@ -44,7 +44,7 @@ async def run_sizes(args: argparse.Namespace, config: Settings) -> list[tuple[in
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             target = Target(f"tsunagu {args.db}, {size:,} stored", TSUNAGU_APP,
-                            *shape(args), args.db)
+                            *shape(args, queued=True), args.db, queue=True)
             say(f"measuring {target.name} ({target.shape}) ...")
             results.append((size, await measure_quietly(target, stand_in, config, size)))
     finally:
@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     config = settings(args)
     say(f"logs and databases in {config.workdir}")
     results = run_loop(run_sizes(args, config))
-    workers, threads = shape(args)
-    body = (f"{workers} worker(s) × {threads} threads, {args.people} people, {args.warmup:.0f} s "
+    workers, threads = shape(args, queued=True)
+    body = (f"{workers} worker(s) × {threads} threads, replies queued, {args.people} people, "
+            f"{args.warmup:.0f} s "
             f"warm-up + {args.duration:.0f} s of load, {args.db}.\n\n{table(results)}\n\n"
             f"{report.notes([m for _, m in results])}")
     print(body)
