@@ -37,6 +37,9 @@ def serve_command(host: str, port: int) -> None:
     app = create_app()
     if not app.config["LINE_CONNECTED"]:
         click.echo(HOW_TO_CONNECT, err=True)
+    elif app.config["REDIS_URL"]:
+        click.echo("Replies are queued in Redis: run `tsunagu send-replies` too, or unset "
+                   "TSUNAGU_REDIS_URL to reply from the webhook.", err=True)
     # app.run() refuses to run inside the flask CLI; call the server it would have used.
     run_simple(host, port, app, threaded=True)
 

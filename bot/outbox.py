@@ -55,6 +55,14 @@ class Outbox:
             return False
 
 
+    def waiting(self) -> int | None:
+        """Return how many replies wait for a sender (None if Redis cannot say)."""
+        try:
+            return self.redis.xlen(self.stream)
+        except redis.RedisError:
+            return None
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("REDIS_URL") and app.config.get("LINE_CONNECTED"):
         app.extensions["tsunagu.outbox"] = Outbox(app.config["REDIS_URL"],

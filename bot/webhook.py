@@ -58,7 +58,11 @@ def receive():
 
 @bp.get("/healthz")
 def check_health():
-    return {"status": "ok"}
+    outbox = current_app.extensions.get("tsunagu.outbox")
+    if outbox is None:
+        return {"status": "ok"}
+    # A count that keeps growing means no `tsunagu send-replies` is running.
+    return {"status": "ok", "replies_waiting": outbox.waiting()}
 
 
 @bp.errorhandler(OperationalError)

@@ -93,10 +93,13 @@ def test_webhook_answers_before_the_reply_goes_out(queued_app, line_api, stream)
     person.follow()
     assert person.messages == [], "the webhook should leave the reply to the sender"
     assert waiting(stream) == 1
+    health = queued_app.test_client().get("/healthz").json
+    assert health == {"status": "ok", "replies_waiting": 1}
 
     send_waiting(line_api, stream)
     assert "ご本人" in person.buttons  # the first question, as LINE received it
     assert waiting(stream) == 0, "a sent reply should not stay in Redis"
+    assert queued_app.test_client().get("/healthz").json["replies_waiting"] == 0
     pending = redis.Redis.from_url(TEST_REDIS_URL).xpending(stream, "senders")
     assert pending["pending"] == 0
 
@@ -117,6 +120,7 @@ def test_redis_down_means_the_webhook_replies_itself(database_url, line_api, str
         person = LineUser(app.test_client(), line_api)
         person.follow()
         assert "ご本人" in person.buttons
+        assert app.test_client().get("/healthz").json["replies_waiting"] is None
     finally:
         dispose(app)
 
