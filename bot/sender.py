@@ -58,6 +58,7 @@ class Sender:
         self.in_flight: set[asyncio.Task] = set()
         self.sent: list[bytes] = []  # entry ids to acknowledge and delete
         self.stopping = False
+        self.joined = False  # whether the consumer group is known to exist
         self.client: AsyncApiClient | None = None
 
     def stop(self) -> None:
@@ -68,7 +69,6 @@ class Sender:
         """Send replies until stop() is called (with once=True: until none are waiting)."""
         self.client = _line_client(self.line_config)
         try:
-            await self._join_group()
             next_reclaim = 0.0
             while not self.stopping:
                 taken = 0
@@ -90,11 +90,21 @@ class Sender:
             await self.redis.aclose()
 
     async def _join_group(self) -> None:
+        """Create the stream and its consumer group unless they exist."""
         try:
             await self.redis.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except ResponseError as err:
             if "BUSYGROUP" not in str(err):
                 raise
+        self.joined = True
+
+    async def _redis_away(self, err: RedisError) -> None:
+        """Wait a moment after a Redis error; join the group again if it was lost."""
+        if isinstance(err, ResponseError) and "NOGROUP" in str(err):
+            self.joined = False  # the stream was deleted (e.g. Redis flushed): start again
+            return
+        log.warning("reply queue unavailable (%s); trying again", type(err).__name__)
+        await asyncio.sleep(1.0)
 
     async def _take_new(self, block_ms: int) -> int:
         """Start sending new entries; return how many."""
@@ -103,21 +113,24 @@ class Sender:
             await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
             return 0
         try:
+            if not self.joined:
+                await self._join_group()
             answer = await self.redis.xreadgroup(self.group, self.consumer, {self.stream: ">"},
                                                  count=room, block=block_ms)
         except RedisError as err:
-            log.warning("reply queue unavailable (%s); trying again", type(err).__name__)
-            await asyncio.sleep(1.0)
+            await self._redis_away(err)
             return 0
         return sum(self._start(entries) for _stream, entries in answer or [])
 
     async def _reclaim(self) -> int:
         """Take over entries another sender took and never acknowledged (it died)."""
         try:
+            if not self.joined:
+                await self._join_group()
             answer = await self.redis.xautoclaim(self.stream, self.group, self.consumer,
                                                  self.abandoned_after_ms, count=self.concurrency)
         except RedisError:
-            return 0  # _take_new reports Redis being away
+            return 0  # _take_new reports Redis being away and joins again
         return self._start(answer[1])
 
     def _start(self, entries) -> int:
@@ -155,7 +168,10 @@ class Sender:
             log.error("dropped a malformed reply entry")
             self.sent.append(entry_id)
             return
-        await self._post(body, expires)
+        try:
+            await self._post(body, expires)
+        except Exception:  # noqa: BLE001 - a bug in one reply must not stop the others
+            log.exception("could not send a reply")
         self.sent.append(entry_id)
 
     async def _post(self, body: dict, expires: float) -> bool:

@@ -272,3 +272,24 @@ def test_line_failing_for_the_sender_loses_no_step_and_no_referral(queued_app, l
 
 def reply_calls(line_api, token: str) -> int:
     return sum(1 for call in line_api.requests if call.body.get("replyToken") == token)
+
+
+def test_sender_starts_before_redis_and_survives_a_flush(queued_app, line_api, stream):
+    first, second = (LineUser(queued_app.test_client(), line_api) for _ in range(2))
+    sender = sender_for(line_api, stream)
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+
+    async def scenario():
+        task = asyncio.create_task(sender.run())
+        first.follow()
+        while not first.messages:
+            await asyncio.sleep(0.01)
+        server.delete(stream)  # the stream and its group are gone, as after FLUSHDB
+        second.follow()
+        while not second.messages and not task.done():
+            await asyncio.sleep(0.01)
+        sender.stop()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert "ご本人" in second.buttons
