@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -293,3 +297,26 @@ def test_sender_starts_before_redis_and_survives_a_flush(queued_app, line_api, s
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
     assert "ご本人" in second.buttons
+
+
+def test_sender_process_sends_and_stops_on_sigterm(queued_app, line_api, stream, database_url):
+    env = {**os.environ, "TSUNAGU_REDIS_URL": TEST_REDIS_URL, "TSUNAGU_REPLY_STREAM": stream,
+           "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+           "LINE_API_BASE_URL": line_api.url, "TSUNAGU_SECRET_KEY": "test-secret-key",
+           "DATABASE_URL": database_url}
+    tool = Path(sys.executable).with_name("tsunagu")
+    process = subprocess.Popen([str(tool), "send-replies"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+    try:
+        person = LineUser(queued_app.test_client(), line_api)
+        person.follow()
+        deadline = time.monotonic() + 30
+        while not person.messages and time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read().decode()
+            time.sleep(0.05)
+        assert "ご本人" in person.buttons
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=10)[0].decode()
+    assert process.returncode == 0, output
+    assert waiting(stream) == 0
