@@ -27,3 +27,16 @@ def test_rounds_add_up_to_totals_not_to_an_average_of_ratios():
     assert merged.round_cpu == [4.0, 2.0]
     assert merged.worker_cpu == [6.0, 4.0]
     assert "by round 4.00 / 2.00" in notes([merged])
+
+
+def test_targets_compare_the_production_set_up_and_the_direct_one_with_the_issues_echo():
+    from bench.run import parse_args, targets
+
+    chosen = {t.name: t for t in targets(parse_args(["--db", "both", "--workers", "2"]))}
+    assert set(chosen) == {"echo", "echo tuned", "tsunagu sqlite", "tsunagu postgresql",
+                           "tsunagu sqlite direct", "tsunagu postgresql direct"}
+    assert chosen["echo tuned"].shape == "2×40"  # the issue's tuned echo bot
+    queued, direct = chosen["tsunagu postgresql"], chosen["tsunagu postgresql direct"]
+    assert queued.queue and (queued.threads, queued.db) == (8, "postgresql")
+    assert not direct.queue and direct.threads == 32
+    assert chosen["echo"].shape == direct.shape
