@@ -30,7 +30,6 @@ GROUP = "senders"
 TOKEN_LIFE = 50.0
 # An entry a sender took but did not acknowledge for this long is taken over by another one.
 ABANDONED_AFTER_MS = 10_000
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class Outbox:
@@ -53,7 +52,6 @@ class Outbox:
         except redis.RedisError as err:
             log.warning("reply queue unavailable (%s); replying directly", type(err).__name__)
             return False
-
 
     def waiting(self) -> int | None:
         """Return how many replies wait for a sender (None if Redis cannot say)."""

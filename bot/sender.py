@@ -15,7 +15,8 @@ from linebot.v3.messaging import AsyncApiClient, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from redis.exceptions import RedisError, ResponseError
 
-from bot.outbox import ABANDONED_AFTER_MS, GROUP, RETRY_STATUSES, STREAM
+from bot.line import RETRY_STATUSES
+from bot.outbox import ABANDONED_AFTER_MS, GROUP, STREAM
 
 log = logging.getLogger(__name__)
 
