@@ -23,7 +23,8 @@ SECRET_KEY = "bench-secret-key-0123456789abcdef0123456789abcdef"
 TSUNAGU_APP = "wsgi:app"
 ECHO_APP = "bench.echo_bot:app"
 SHIPPED_CONF = ROOT / "gunicorn.conf.py"
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/15"  # a Redis database of its own, emptied per run
+# Its own Redis database (the tests use 15), emptied per run.
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
 @dataclass(frozen=True)
