@@ -72,8 +72,11 @@ def init_app(app: Flask) -> None:
 @click.option("--concurrency", default=200, show_default=True,
               help="replies in flight at once")
 @click.option("--once", is_flag=True, help="send what is waiting, then exit")
+@click.option("--take-over-after", default=ABANDONED_AFTER_MS / 1000, show_default=True,
+              help="seconds after which replies another sender took and never finished are "
+                   "taken over (it is presumed dead)")
 @with_appcontext
-def send_replies_command(concurrency: int, once: bool) -> None:
+def send_replies_command(concurrency: int, once: bool, take_over_after: float) -> None:
     """Post queued replies to LINE until stopped (SIGTERM or Ctrl-C)."""
     from bot.sender import Sender
 
@@ -86,7 +89,8 @@ def send_replies_command(concurrency: int, once: bool) -> None:
     sender = Sender(config["REDIS_URL"], config["LINE_API_BASE_URL"],
                     config["LINE_CHANNEL_ACCESS_TOKEN"], concurrency=concurrency,
                     consumer=f"{socket.gethostname()}-{os.getpid()}",
-                    stream=config["REPLY_STREAM"])
+                    stream=config["REPLY_STREAM"],
+                    abandoned_after_ms=int(take_over_after * 1000))
     _event_loop_runner()(_run_until_stopped(sender, once))
 
 

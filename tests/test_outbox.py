@@ -278,7 +278,7 @@ def reply_calls(line_api, token: str) -> int:
     return sum(1 for call in line_api.requests if call.body.get("replyToken") == token)
 
 
-def test_sender_starts_before_redis_and_survives_a_flush(queued_app, line_api, stream):
+def test_sender_starts_before_the_stream_exists_and_survives_a_flush(queued_app, line_api, stream):
     first, second = (LineUser(queued_app.test_client(), line_api) for _ in range(2))
     sender = sender_for(line_api, stream)
     server = redis.Redis.from_url(TEST_REDIS_URL)
@@ -299,24 +299,73 @@ def test_sender_starts_before_redis_and_survives_a_flush(queued_app, line_api, s
     assert "ご本人" in second.buttons
 
 
-def test_sender_process_sends_and_stops_on_sigterm(queued_app, line_api, stream, database_url):
+def start_sender(line_api, stream, database_url, *options: str) -> subprocess.Popen:
+    """Start `tsunagu send-replies` as its own process, as in production."""
     env = {**os.environ, "TSUNAGU_REDIS_URL": TEST_REDIS_URL, "TSUNAGU_REPLY_STREAM": stream,
            "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
            "LINE_API_BASE_URL": line_api.url, "TSUNAGU_SECRET_KEY": "test-secret-key",
            "DATABASE_URL": database_url}
     tool = Path(sys.executable).with_name("tsunagu")
-    process = subprocess.Popen([str(tool), "send-replies"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)
+    return subprocess.Popen([str(tool), "send-replies", *options], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_for(check, timeout: float = 30.0, process: subprocess.Popen | None = None):
+    """Poll until check() is truthy, failing if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if process is not None and process.poll() is not None:
+            pytest.fail(process.stdout.read().decode())
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_sender_process_sends_and_stops_on_sigterm(queued_app, line_api, stream, database_url):
+    process = start_sender(line_api, stream, database_url)
     try:
         person = LineUser(queued_app.test_client(), line_api)
         person.follow()
-        deadline = time.monotonic() + 30
-        while not person.messages and time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read().decode()
-            time.sleep(0.05)
+        wait_for(lambda: person.messages, process=process)
         assert "ご本人" in person.buttons
     finally:
         process.send_signal(signal.SIGTERM)
         output = process.communicate(timeout=10)[0].decode()
     assert process.returncode == 0, output
     assert waiting(stream) == 0
+
+
+def test_sender_killed_mid_reply_leaves_its_replies_to_the_next(queued_app, line_api, stream,
+                                                                database_url):
+    people = [LineUser(queued_app.test_client(), line_api) for _ in range(5)]
+    line_api.delay = 1.0  # LINE is slow: the replies are in flight when the sender dies
+    first = start_sender(line_api, stream, database_url)
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+    for person in people:
+        person.follow()
+    try:
+        wait_for(lambda: taken(server, stream) == len(people), process=first)
+    finally:
+        first.kill()  # SIGKILL: no goodbye, nothing acknowledged
+        first.wait()
+    line_api.delay = 0
+    second = start_sender(line_api, stream, database_url, "--take-over-after", "0.5")
+    try:
+        # Well before the default 10 s: the option, not the default, took them over.
+        wait_for(lambda: all(person.messages for person in people) and waiting(stream) == 0,
+                 timeout=6, process=second)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=10)
+    assert len(line_api.replies) == len(people), "each person gets exactly one reply"
+    # Requests the dead sender had sent still reached LINE; their retries find the token
+    # used, which LINE refuses without showing anything twice.
+    assert all("already used" in v for v in line_api.violations)
+    line_api.violations.clear()
+
+
+def taken(server: redis.Redis, stream: str) -> int:
+    """Return how many entries senders have taken and not acknowledged."""
+    try:
+        return server.xpending(stream, "senders")["pending"]
+    except redis.ResponseError:
+        return 0  # no sender has created the group yet
