@@ -58,6 +58,7 @@ class Sender:
         self.last_ack = 0.0
         self.in_flight: set[asyncio.Task] = set()
         self.sent: list[bytes] = []  # entry ids to acknowledge and delete
+        self.sending: set[bytes] = set()  # entry ids being posted now
         self.stopping = False
         self.joined = False  # whether the consumer group is known to exist
         self.client: AsyncApiClient | None = None
@@ -128,6 +129,11 @@ class Sender:
         try:
             if not self.joined:
                 await self._join_group()
+            if self.sending:
+                # Claiming our own entries again resets their idle time: a reply that is slow
+                # (LINE slow, retries) must not look abandoned to the other senders.
+                await self.redis.xclaim(self.stream, self.group, self.consumer, 0,
+                                        list(self.sending), justid=True)
             answer = await self.redis.xautoclaim(self.stream, self.group, self.consumer,
                                                  self.abandoned_after_ms, count=self.concurrency)
         except RedisError:
@@ -135,14 +141,19 @@ class Sender:
         return self._start(answer[1])
 
     def _start(self, entries) -> int:
+        started = 0
         for entry_id, fields in entries:
+            if entry_id in self.sending:
+                continue  # already on its way
             if not fields:
                 self.sent.append(entry_id)  # trimmed away meanwhile
                 continue
+            self.sending.add(entry_id)
             task = asyncio.create_task(self._send(entry_id, fields))
             self.in_flight.add(task)
             task.add_done_callback(self.in_flight.discard)
-        return len(entries)
+            started += 1
+        return started
 
     async def _acknowledge(self, force: bool = False) -> None:
         """Acknowledge and delete sent entries, in batches (now if force)."""
@@ -167,12 +178,14 @@ class Sender:
             expires = float(fields[b"expires"])
         except (KeyError, ValueError):
             log.error("dropped a malformed reply entry")
+            self.sending.discard(entry_id)
             self.sent.append(entry_id)
             return
         try:
             await self._post(body, expires)
         except Exception:  # noqa: BLE001 - a bug in one reply must not stop the others
             log.exception("could not send a reply")
+        self.sending.discard(entry_id)
         self.sent.append(entry_id)
 
     async def _post(self, body: dict, expires: float) -> bool:

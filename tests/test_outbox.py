@@ -369,3 +369,43 @@ def taken(server: redis.Redis, stream: str) -> int:
         return server.xpending(stream, "senders")["pending"]
     except redis.ResponseError:
         return 0  # no sender has created the group yet
+
+
+def test_slow_reply_is_not_taken_for_abandoned(queued_app, line_api, stream):
+    person = LineUser(queued_app.test_client(), line_api)
+    person.follow()
+    line_api.delay = 1.0  # each post takes 1 s, far past the 0.1 s take-over time below
+    busy = sender_for(line_api, stream, abandoned_after_ms=100, backoff=0.01)
+    other = sender_for(line_api, stream, abandoned_after_ms=100, backoff=0.01,
+                       consumer="other")
+
+    async def both():
+        first = asyncio.create_task(busy.run(once=True, reclaim_every=0.05))
+        while not busy.sending:
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(other.run(reclaim_every=0.05))  # keeps looking
+        await first
+        other.stop()
+        await second
+
+    asyncio.run(asyncio.wait_for(both(), 10))
+    assert len(line_api.requests) == 1, "a reply still being sent was posted again"
+    assert "ご本人" in person.buttons
+
+
+def test_slow_reply_keeps_its_claim_fresh(queued_app, line_api, stream):
+    LineUser(queued_app.test_client(), line_api).follow()
+    line_api.delay = 1.0
+    busy = sender_for(line_api, stream)  # takes over only after the default 10 s
+    server = redis.Redis.from_url(TEST_REDIS_URL)
+    idle: list[int] = []
+
+    async def watch():
+        task = asyncio.create_task(busy.run(once=True, reclaim_every=0.05))
+        await asyncio.sleep(0.7)  # the post is still waiting for LINE
+        idle.extend(e["time_since_delivered"]
+                    for e in server.xpending_range(stream, "senders", "-", "+", 10))
+        await task
+
+    asyncio.run(watch())
+    assert idle and max(idle) < 300, "a reply being sent should not look idle to others"
