@@ -75,3 +75,19 @@ def test_db_upgrade_twice_is_harmless(app):
     Base.metadata.drop_all(get_engine(app))
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+
+def test_gunicorn_workers_keep_the_loaded_app_out_of_full_collections(monkeypatch):
+    import gc
+    import runpy
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("TSUNAGU_ENV", "development")  # the config would set production
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
