@@ -14,6 +14,26 @@ log = logging.getLogger(__name__)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
+def reply_call(body: dict, timeout) -> dict:
+    """Return the SDK `call_api` arguments that post a reply (LINE's JSON) as it is."""
+    # MessagingApi.reply_message would validate and serialise models on every call and
+    # parse LINE's answer; the messages are already LINE's JSON, so post them as they are.
+    return {"resource_path": "/v2/bot/message/reply", "method": "POST",
+            "header_params": {"Accept": "application/json",
+                              "Content-Type": "application/json"},
+            "body": body, "auth_settings": ["Bearer"], "response_types_map": {},
+            "_request_timeout": timeout}
+
+
+def worth_retrying(err: ApiException, attempt: int) -> bool:
+    """Log LINE's error answer to a reply; return whether trying again may help."""
+    if err.status not in RETRY_STATUSES:
+        log.warning("LINE refused a reply: status %s", err.status)
+        return False
+    log.warning("LINE answered %s (attempt %d)", err.status, attempt)
+    return True
+
+
 class LineClient:
     """Send replies; retry passing failures only while the webhook's time budget lasts."""
 
@@ -26,15 +46,6 @@ class LineClient:
         self.budget = budget
         self.attempts = attempts
 
-    def _send(self, body: dict, timeout: float) -> None:
-        # MessagingApi.reply_message would validate and serialise models on every call and
-        # parse LINE's answer; the messages are already LINE's JSON, so post them as they are.
-        self.client.call_api(
-            "/v2/bot/message/reply", "POST",
-            header_params={"Accept": "application/json", "Content-Type": "application/json"},
-            body=body, auth_settings=["Bearer"], response_types_map={},
-            _request_timeout=timeout)
-
     def reply(self, reply_token: str, messages: list[dict],
               deadline: float | None = None) -> bool:
         """Send a reply (messages as LINE's JSON) by the deadline; return whether LINE took it."""
@@ -46,13 +57,11 @@ class LineClient:
             if left <= 0.05:
                 break
             try:
-                self._send(body, left)
+                self.client.call_api(**reply_call(body, left))
                 return True
             except ApiException as err:
-                if err.status not in RETRY_STATUSES:
-                    log.warning("LINE refused a reply: status %s", err.status)
+                if not worth_retrying(err, attempt):
                     return False
-                log.warning("LINE answered %s (attempt %d)", err.status, attempt)
             except urllib3.exceptions.HTTPError as err:
                 log.warning("LINE did not answer (attempt %d): %s", attempt, type(err).__name__)
             except Exception:  # noqa: BLE001 - the event is stored; a reply bug must not 500

@@ -15,7 +15,7 @@ from linebot.v3.messaging import AsyncApiClient, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from redis.exceptions import RedisError, ResponseError
 
-from bot.line import RETRY_STATUSES
+from bot.line import reply_call, worth_retrying
 from bot.outbox import ABANDONED_AFTER_MS, GROUP, STREAM
 
 log = logging.getLogger(__name__)
@@ -196,19 +196,12 @@ class Sender:
                 log.error("a reply's token expired before LINE took it")
                 return False
             try:
-                await self.client.call_api(
-                    "/v2/bot/message/reply", "POST",
-                    header_params={"Accept": "application/json",
-                                   "Content-Type": "application/json"},
-                    body=body, auth_settings=["Bearer"], response_types_map={},
-                    _request_timeout=aiohttp.ClientTimeout(
-                        total=min(left, self.request_timeout)))
+                timeout = aiohttp.ClientTimeout(total=min(left, self.request_timeout))
+                await self.client.call_api(**reply_call(body, timeout))
                 return True
             except ApiException as err:
-                if err.status not in RETRY_STATUSES:
-                    log.warning("LINE refused a reply: status %s", err.status)
+                if not worth_retrying(err, attempt):
                     return False
-                log.warning("LINE answered %s (attempt %d)", err.status, attempt)
             except (TimeoutError, aiohttp.ClientError) as err:
                 log.warning("LINE did not answer (attempt %d): %s", attempt, type(err).__name__)
             await asyncio.sleep(min(self.backoff * attempt, max(0.0, expires - time.time())))
