@@ -66,8 +66,8 @@ class ServerLikeClient(FlaskClient):
         return super().open(*args, **kwargs)
 
 
-@pytest.fixture
-def app(database_url, line_api, tmp_path):
+def make_app(database_url: str, line_api: LineApi, **config):
+    """Create the app connected to the LINE stand-in, on this database, with its tables."""
     app = create_app({
         "DATABASE_URL": database_url,
         "LINE_CHANNEL_SECRET": SECRET,
@@ -76,9 +76,16 @@ def app(database_url, line_api, tmp_path):
         "TSUNAGU_SECRET_KEY": "test-secret-key",
         "LINE_CONNECTED": True,
         "TESTING": True,
+        **config,
     })
     app.test_client_class = ServerLikeClient
     Base.metadata.create_all(get_engine(app))
+    return app
+
+
+@pytest.fixture
+def app(database_url, line_api, tmp_path):
+    app = make_app(database_url, line_api)
     yield app
     dispose(app)
 

@@ -197,14 +197,19 @@ def test_line_failing_loses_no_step_and_no_referral(app, line_user, line_api, fa
     assert state_of(app)[0] == "single_parent"
     # The fault clears: whatever the person writes next brings back the question they are at.
     assert line_user.say("？")[-1] == "ひとり親のご家庭ですか？"
-    line_user.tap("いいえ")
-    line_user.tap("とくにない")
-    fail(text_event(line_user, "大仙市"))
-    assert count(app, Referral) == 1
-    assert count(app, Conversation) == 0
-    assert line_user.say("こんにちは")[-1] == "どなたについてのご相談ですか？"
+    finish_while_line_fails(app, line_user, fail)
     assert state_of(app) == ("subject", {})
     assert count(app, Referral) == 1
+
+
+def finish_while_line_fails(app, user: LineUser, fail) -> None:
+    """Answer the rest, the area while LINE fails: one referral, then the person starts over."""
+    user.tap("いいえ")
+    user.tap("とくにない")
+    fail(text_event(user, "大仙市"))
+    assert count(app, Referral) == 1
+    assert count(app, Conversation) == 0
+    assert user.say("こんにちは")[-1] == "どなたについてのご相談ですか？"
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
