@@ -57,13 +57,19 @@ def revision() -> str:
     return f"commit {commit}" + (" + uncommitted changes to the bot" if dirty else "")
 
 
+def with_queue(env: dict[str, str], queued: bool) -> dict[str, str]:
+    """Point the environment at the benchmark's Redis if replies are queued, else at none."""
+    env.pop("TSUNAGU_REDIS_URL", None)  # a developer's own setting must not leak in
+    if queued:
+        env["TSUNAGU_REDIS_URL"] = BENCH_REDIS_URL
+    return env
+
+
 def config_shape(conf: Path = SHIPPED_CONF, queued: bool = False) -> tuple[int, int]:
     """Return the (workers, threads) a gunicorn config gives here (it reads the environment)."""
     code = ("import runpy, sys; ns = runpy.run_path(sys.argv[1]); "
             "print(ns.get('workers', 1), ns.get('threads', 1))")
-    env = {key: value for key, value in os.environ.items() if key != "TSUNAGU_REDIS_URL"}
-    if queued:
-        env["TSUNAGU_REDIS_URL"] = BENCH_REDIS_URL
+    env = with_queue(dict(os.environ), queued)
     out = subprocess.run([sys.executable, "-c", code, str(conf)], check=True, cwd=ROOT,
                          capture_output=True, text=True, env=env).stdout.split()
     return int(out[0]), int(out[1])
@@ -101,8 +107,7 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
         self.master: psutil.Process | None = None
         self.sender: subprocess.Popen | None = None  # `tsunagu send-replies`, if queued
-        if target.queue:
-            self.env["TSUNAGU_REDIS_URL"] = BENCH_REDIS_URL
+        with_queue(self.env, target.queue)
 
     @property
     def url(self) -> str:
@@ -188,18 +193,15 @@ class Gunicorn:
         return live
 
     def cpu_seconds(self) -> float:
-        """Return user+sys CPU of the master, its live workers and its reaped workers."""
+        """Return user+sys CPU of the master, its live and reaped workers, and the sender."""
         times = self.master.cpu_times()
         total = times.user + times.system + times.children_user + times.children_system
-        for worker in self.workers():
+        for process in self.processes():
             try:
-                times = worker.cpu_times()
+                times = process.cpu_times()
             except psutil.NoSuchProcess:
                 continue
             total += times.user + times.system
-        if self.sender is not None and self.sender.poll() is None:
-            times = psutil.Process(self.sender.pid).cpu_times()
-            total += times.user + times.system  # the sender is part of the server
         return total
 
     def worker_cpu(self) -> dict[int, float]:
