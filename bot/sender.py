@@ -56,9 +56,8 @@ class Sender:
         self.gather = 0.005  # seconds between reads while busy
         self.ack_every = 0.1  # seconds between acknowledgements while busy
         self.last_ack = 0.0
-        self.in_flight: set[asyncio.Task] = set()
         self.sent: list[bytes] = []  # entry ids to acknowledge and delete
-        self.sending: set[bytes] = set()  # entry ids being posted now
+        self.sending: dict[bytes, asyncio.Task] = {}  # entry id -> the task posting it
         self.stopping = False
         self.joined = False  # whether the consumer group is known to exist
         self.client: AsyncApiClient | None = None
@@ -78,14 +77,14 @@ class Sender:
                     taken += await self._reclaim()
                     next_reclaim = time.monotonic() + reclaim_every
                 taken += await self._take_new(block_ms=50 if once else 500)
-                if once and not taken and not self.in_flight:
+                if once and not taken and not self.sending:
                     break
                 await self._acknowledge(force=once)
                 # Each Redis round trip costs a system call or two: let a few replies gather
                 # (a few ms of latency) rather than read and acknowledge them one by one.
                 await asyncio.sleep(0 if once else self.gather)
-            if self.in_flight:
-                await asyncio.wait(self.in_flight, timeout=30)
+            if self.sending:
+                await asyncio.wait(list(self.sending.values()), timeout=30)
             await self._acknowledge(force=True)
         finally:
             await self.client.close()
@@ -110,9 +109,10 @@ class Sender:
 
     async def _take_new(self, block_ms: int) -> int:
         """Start sending new entries; return how many."""
-        room = self.concurrency - len(self.in_flight)
+        room = self.concurrency - len(self.sending)
         if room <= 0:
-            await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(list(self.sending.values()),
+                               return_when=asyncio.FIRST_COMPLETED)
             return 0
         try:
             if not self.joined:
@@ -148,10 +148,9 @@ class Sender:
             if not fields:
                 self.sent.append(entry_id)  # trimmed away meanwhile
                 continue
-            self.sending.add(entry_id)
             task = asyncio.create_task(self._send(entry_id, fields))
-            self.in_flight.add(task)
-            task.add_done_callback(self.in_flight.discard)
+            self.sending[entry_id] = task
+            task.add_done_callback(lambda _, entry_id=entry_id: self.sending.pop(entry_id))
             started += 1
         return started
 
@@ -178,14 +177,12 @@ class Sender:
             expires = float(fields[b"expires"])
         except (KeyError, ValueError):
             log.error("dropped a malformed reply entry")
-            self.sending.discard(entry_id)
             self.sent.append(entry_id)
             return
         try:
             await self._post(body, expires)
         except Exception:  # noqa: BLE001 - a bug in one reply must not stop the others
             log.exception("could not send a reply")
-        self.sending.discard(entry_id)
         self.sent.append(entry_id)
 
     async def _post(self, body: dict, expires: float) -> bool:
