@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from pathlib import Path
 from typing import Literal
@@ -53,6 +54,7 @@ class Office(Strict):
     url: str = ""
     sources: list[str] = Field(default_factory=list)
     verify: bool = False  # from a secondary source: editors should confirm it
+    checked: datetime.date | None = None  # when its facts were last checked against the sources
 
     @property
     def serves_everyone(self) -> bool:
