@@ -1,8 +1,8 @@
 """The WSGI entry point: `gunicorn wsgi:app`."""
 
 from bot import create_app
-from bot.config import HOW_TO_CONNECT, ConfigError
-from bot.content import ContentError
+from bot.content.files import ContentError
+from bot.settings import HOW_TO_CONNECT, ConfigError
 
 try:
     app = create_app()

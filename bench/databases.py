@@ -42,23 +42,23 @@ def fresh(kind: str, workdir: Path, env: dict[str, str], admin_url: str = PG_ADM
     return url
 
 
-def content_version() -> str:
-    """Return the version of the shipped content, as tsunagu stores it."""
-    from bot.content import load_content
+def bundle_id() -> str:
+    """Return the id of the shipped content bundle, as tsunagu stores it."""
+    from bot.content import bundle
 
-    return load_content(ROOT / "content", ROOT / "flows").version
+    return bundle.load(ROOT / "content", ROOT / "flows").bundle_id
 
 
 def fill_conversations(url: str, count: int, batch: int = 10_000) -> None:
     """Insert `count` conversations in progress straight into the conversations table."""
-    from bot.models import Conversation
+    from bot.db.models import Conversation
 
-    version = content_version()
+    bundle = bundle_id()
     engine = create_engine(url)
     with engine.begin() as conn:
         for start in range(0, count, batch):
             now = dt.datetime.now(dt.UTC)
-            rows = [{"user_key": secrets.token_hex(32), "flow_version": version,
+            rows = [{"user_key": secrets.token_hex(32), "bundle_id": bundle,
                      "state": "employment", "answers": ANSWERS, "revision": 1,
                      "updated_at": now} for _ in range(min(batch, count - start))]
             conn.execute(Conversation.__table__.insert(), rows)

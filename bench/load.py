@@ -18,7 +18,7 @@ import aiohttp
 
 from bench.events import EventFactory, Webhook
 from bench.stand_in import LineStandIn
-from tests.test_personas import PERSONAS, Persona
+from tests.support.personas import PERSONAS, Persona
 
 GREETING = "こんにちは"
 

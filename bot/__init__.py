@@ -1,4 +1,8 @@
-"""tsunagu: the LINE chatbot that connects Akita's ice-age generation with support."""
+"""tsunagu: the LINE chatbot that connects Akita's ice-age generation with support.
+
+The rooms, bottom to top (a room imports only rooms below it; docs/architecture.md):
+db, content -> dialogue -> referrals -> conversations -> line -> studio.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,38 @@ from flask import Flask
 def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
     # Imported here, as in Flask's tutorial: `tsunagu check` needs none of them.
-    from bot import checks, config, content, conversation, db, flowdoc, outbox, stats
+    from bot import settings
+    from bot.content import source
+    from bot.conversations import retention, store
+    from bot.db import database
+    from bot.line import commands, outbox
+    from bot.referrals import stats
+    from bot.studio import checks, flowdoc
 
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(config.from_env(app.instance_path))
+    app.config.from_mapping(settings.from_env(app.instance_path))
     if test_config:
         app.config.update(test_config)
-    config.check(app)
+    settings.check(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # transitions narrates every state change at INFO: per event, that is most of our CPU.
     logging.getLogger("transitions").setLevel(logging.WARNING)
-    db.init_app(app)
-    content.init_app(app)
-    conversation.init_app(app)
+    database.init_app(app)
+    source.init_app(app)
+    checks.require_fine(source.content_source(app).current())
+    store.init_app(app)
+    retention.init_app(app)
     stats.init_app(app)
     checks.init_app(app)
     flowdoc.init_app(app)
     outbox.init_app(app)
+    commands.init_app(app)
     if webhook:
         # The LINE SDK takes a second to import; command-line tools do without it.
-        from bot import line
-        from bot import webhook as webhook_module
+        from bot.line import client, runtime
+        from bot.line import webhook as webhook_module
 
-        line.init_app(app)
+        client.init_app(app)
+        runtime.init_app(app, source.content_source(app))
         webhook_module.init_app(app)
     return app

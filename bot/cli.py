@@ -10,9 +10,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from bot import create_app
-from bot.checks import check_command
-from bot.config import HOW_TO_CONNECT, ConfigError
-from bot.content import ContentError
+from bot.content.files import ContentError
+from bot.settings import HOW_TO_CONNECT, ConfigError
+from bot.studio.checks import check_command
 
 
 def create_cli_app():
@@ -31,7 +31,7 @@ cli.add_command(check_command)  # on the group itself, so it runs without buildi
 @click.option("--port", default=8000, show_default=True)
 def serve_command(host: str, port: int) -> None:
     """Upgrade the database and start a development server."""
-    from bot.db import upgrade
+    from bot.db.database import upgrade
 
     upgrade(current_app)
     app = create_app()

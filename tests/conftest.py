@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
 import uuid
-from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from bot import create_app
-from bot.db import dispose, get_engine
-from bot.models import Base
-from tests.line_api import SHARED, LineApi
-
-SECRET = "test-channel-secret"
-TOKEN = "test-token"
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = SHARED / "line-sdk-samples" / "webhook.json"
-FACTS = SHARED / "facts" / "akita-support-facts.md"
-# Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run on PostgreSQL.
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-
-def sign(body: str, secret: str = SECRET) -> str:
-    """Sign a webhook body exactly as LINE does."""
-    digest = hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+from bot.db.database import database
+from tests.support.apps import TEST_DATABASE_URL, make_app
+from tests.support.line_api import LineApi
+from tests.support.line_user import TOKEN, LineUser
 
 
 @pytest.fixture
@@ -58,36 +37,11 @@ def line_api(httpserver):
     assert api.violations == [], "the bot sent LINE a request it would reject"
 
 
-class ServerLikeClient(FlaskClient):
-    """A test client that reads and closes each response as a WSGI server does."""
-
-    def open(self, *args, **kwargs):
-        kwargs.setdefault("buffered", True)
-        return super().open(*args, **kwargs)
-
-
-def make_app(database_url: str, line_api: LineApi, **config):
-    """Create the app connected to the LINE stand-in, on this database, with its tables."""
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "LINE_CHANNEL_SECRET": SECRET,
-        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
-        "LINE_API_BASE_URL": line_api.url,
-        "TSUNAGU_SECRET_KEY": "test-secret-key",
-        "LINE_CONNECTED": True,
-        "TESTING": True,
-        **config,
-    })
-    app.test_client_class = ServerLikeClient
-    Base.metadata.create_all(get_engine(app))
-    return app
-
-
 @pytest.fixture
 def app(database_url, line_api, tmp_path):
     app = make_app(database_url, line_api)
     yield app
-    dispose(app)
+    database(app).dispose()
 
 
 @pytest.fixture
@@ -98,91 +52,6 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-class LineUser:
-    """A person on LINE: what they do becomes a signed webhook; what they get back is read."""
-
-    def __init__(self, client, api: LineApi, user_id: str | None = None) -> None:
-        self.client = client
-        self.api = api
-        self.user_id = user_id or "U" + uuid.uuid4().hex
-        self.last_token = ""
-        self.last_response = None
-
-    def event(self, kind: str, **fields) -> dict:
-        self.last_token = uuid.uuid4().hex
-        return {"type": kind, "mode": "active", "timestamp": 1700000000000,
-                "source": {"type": "user", "userId": self.user_id},
-                "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
-                "deliveryContext": {"isRedelivery": False},
-                "replyToken": self.last_token, **fields}
-
-    def post(self, *events: dict, signature: str | None = None):
-        body = json.dumps({"destination": "Uxxxxxxxx", "events": list(events)})
-        self.last_response = self.client.post(
-            "/callback", data=body, content_type="application/json",
-            headers={"X-Line-Signature": sign(body) if signature is None else signature})
-        return self.last_response
-
-    def send(self, event: dict) -> list[str]:
-        response = self.post(event)
-        assert response.status_code == 200, response.data
-        return self.texts
-
-    def follow(self) -> list[str]:
-        return self.send(self.event("follow", follow={"isUnblocked": False}))
-
-    def unfollow(self):
-        event = self.event("unfollow")
-        del event["replyToken"]
-        return self.post(event)
-
-    def say(self, text: str) -> list[str]:
-        message = {"id": uuid.uuid4().hex[:12], "type": "text", "text": text,
-                   "quoteToken": "q"}
-        return self.send(self.event("message", message=message))
-
-    def send_sticker(self) -> list[str]:
-        message = {"id": "1", "type": "sticker", "packageId": "446", "stickerId": "1988",
-                   "stickerResourceType": "STATIC", "quoteToken": "q"}
-        return self.send(self.event("message", message=message))
-
-    def postback(self, data: str) -> list[str]:
-        return self.send(self.event("postback", postback={"data": data}))
-
-    def tap(self, label: str) -> list[str]:
-        """Tap the quick-reply button with this label in the newest reply."""
-        return self.postback(self.button_data(label))
-
-    def button_data(self, label: str) -> str:
-        for item in self.quick_replies:
-            if item["action"]["label"] == label:
-                return item["action"]["data"]
-        raise AssertionError(f"no button {label!r} in {self.buttons}")
-
-    @property
-    def messages(self) -> list[dict]:
-        """The messages of the reply to this person's newest event ([] if none)."""
-        return self.api.reply_for(self.last_token)
-
-    @property
-    def texts(self) -> list[str]:
-        return [m.get("text") or m.get("altText", "") for m in self.messages]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.texts)
-
-    @property
-    def quick_replies(self) -> list[dict]:
-        if not self.messages:
-            return []
-        return (self.messages[-1].get("quickReply") or {}).get("items", [])
-
-    @property
-    def buttons(self) -> list[str]:
-        return [item["action"]["label"] for item in self.quick_replies]
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.answers import match_option, match_place, normalise, parse_age
-from bot.flow import Option, Step
+from bot.content.flow import Option, Step
+from bot.dialogue.answers import match_option, match_place, normalise, parse_age
 
 
 @pytest.mark.parametrize("text,age", [

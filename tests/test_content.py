@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot import create_app
-from bot.checks import problems
-from bot.content import ContentError, load_content
-from bot.flowdoc import render
-from bot.matching import match, offices_for
-from tests.conftest import FACTS
-
-ROOT = Path(__file__).resolve().parent.parent
+from bot.content.bundle import load as load_content
+from bot.content.files import ContentError
+from bot.dialogue.matching import match, offices_for
+from bot.studio.checks import problems
+from bot.studio.flowdoc import render
+from tests.support.paths import FACTS, ROOT
 
 
 @pytest.fixture(scope="module")

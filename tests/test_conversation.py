@@ -2,27 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from bot.db import transaction
-from bot.models import Conversation, Referral
-
-
-def count(app, model) -> int:
-    with transaction(app) as session:
-        return session.scalar(select(func.count()).select_from(model))
-
-
-def state_of(app) -> tuple[str, dict] | None:
-    with transaction(app) as session:
-        conv = session.scalars(select(Conversation)).one_or_none()
-        return (conv.state, dict(conv.answers)) if conv else None
-
-
-def answer_up_to_area(line_user):
-    line_user.follow()
-    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない"):
-        line_user.tap(label)
+from bot.db.models import Conversation, Referral
+from tests.support.conversations import answer_up_to_area, count, state_of
 
 
 def test_follow_greets_explains_privacy_and_asks_first_question(line_user):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import functools
 import http.client
 import json
@@ -23,13 +22,32 @@ import pytest
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from bot import conversation, create_app, line
-from bot.db import dispose, transaction
-from bot.identity import user_key
-from bot.models import Conversation, ProcessedEvent, Referral
-from tests.conftest import ROOT, TEST_DATABASE_URL, LineUser, sign
-from tests.line_api import REPLY_PATH
-from tests.test_conversation import answer_up_to_area, count, state_of
+from bot import create_app
+from bot.conversations.store import conversations
+from bot.db.database import database
+from bot.db.models import Conversation, Referral
+from bot.line import client
+from tests.support.apps import TEST_DATABASE_URL
+from tests.support.conversations import (
+    AREA_ANSWERS,
+    answer_up_to_area,
+    count,
+    finish_while_line_fails,
+    processed,
+    state_for,
+    state_of,
+)
+from tests.support.events import (
+    post_as_line,
+    redelivered,
+    reply_calls,
+    tap_event,
+    text_event,
+    timed_post,
+    wait_until,
+)
+from tests.support.line_user import LineUser, sign
+from tests.support.paths import ROOT
 
 SHORT_BUDGET = "0.8"  # seconds: keeps the timeout drills quick; the bound is what matters
 MARGIN = 1.0  # generous: this bounds the webhook's time, it does not measure its speed
@@ -64,29 +82,12 @@ def twin_app(app, database_url: str):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def text_event(user: LineUser, text: str) -> dict:
-    """Return a text message event from this person."""
-    return user.event("message", message={"id": str(time.monotonic_ns()), "type": "text",
-                                           "text": text, "quoteToken": "q"})
 
 
-def tap_event(user: LineUser, label: str) -> dict:
-    """Return the postback of tapping a button of the newest reply."""
-    return user.event("postback", postback={"data": user.button_data(label)})
 
 
-def redelivered(event: dict) -> dict:
-    """Return the event as LINE redelivers it: same id, flagged as a redelivery."""
-    again = copy.deepcopy(event)
-    again["deliveryContext"]["isRedelivery"] = True
-    return again
 
 
-def timed_post(user: LineUser, event: dict) -> tuple[int, float]:
-    """Post one event; return the status and the seconds the webhook took."""
-    start = time.monotonic()
-    status = user.post(event).status_code
-    return status, time.monotonic() - start
 
 
 @pytest.fixture
@@ -100,52 +101,16 @@ def served(app):
     thread.join()
 
 
-def post_as_line(url: str, *events: dict) -> tuple[int, float]:
-    """Post events as LINE does; return the status and the seconds until the whole answer."""
-    body = json.dumps({"destination": "U0", "events": list(events)}).encode()
-    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
-    start = time.monotonic()
-    connection.request("POST", "/callback", body=body, headers={
-        "Content-Type": "application/json", "X-Line-Signature": sign(body.decode())})
-    response = connection.getresponse()
-    response.read()
-    took = time.monotonic() - start
-    connection.close()
-    return response.status, took
 
 
-def reply_calls(line_api, token: str) -> list:
-    """Return every reply call the bot made with this reply token, answered or not."""
-    return [call for call in list(line_api.requests)
-            if call.path == REPLY_PATH and call.body.get("replyToken") == token]
 
 
-def wait_until(check, timeout: float = 10.0, step: float = 0.02):
-    """Poll until check() is truthy; return its value, or fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {check}")
-        time.sleep(step)
-    return value
 
 
-def processed(app, event_id: str) -> bool:
-    """Tell whether the event id is recorded as acted on."""
-    with transaction(app) as session:
-        return session.get(ProcessedEvent, event_id) is not None
 
 
-def state_for(app, user: LineUser) -> tuple[str, dict] | None:
-    """Return one person's conversation state and answers, or None."""
-    with transaction(app) as session:
-        conv = session.get(Conversation, user_key(app.config["TSUNAGU_SECRET_KEY"],
-                                                  user.user_id))
-        return (conv.state, dict(conv.answers)) if conv else None
 
 
-AREA_ANSWERS = {"subject": "self", "age": "40-44", "age_years": "", "employment": "regular",
-                "single_parent": "no", "hikikomori": "none"}
 
 
 # --- LINE failing -------------------------------------------------------------------------------
@@ -202,14 +167,6 @@ def test_line_failing_loses_no_step_and_no_referral(app, line_user, line_api, fa
     assert count(app, Referral) == 1
 
 
-def finish_while_line_fails(app, user: LineUser, fail) -> None:
-    """Answer the rest, the area while LINE fails: one referral, then the person starts over."""
-    user.tap("いいえ")
-    user.tap("とくにない")
-    fail(text_event(user, "大仙市"))
-    assert count(app, Referral) == 1
-    assert count(app, Conversation) == 0
-    assert user.say("こんにちは")[-1] == "どなたについてのご相談ですか？"
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
@@ -233,7 +190,7 @@ def test_giving_up_on_line_does_not_wait_after_the_last_attempt(line_user, line_
                                                                  monkeypatch):
     line_user.follow()
     waits = []
-    monkeypatch.setattr(line, "time", SimpleNamespace(monotonic=time.monotonic,
+    monkeypatch.setattr(client, "time", SimpleNamespace(monotonic=time.monotonic,
                                                        sleep=waits.append))
     line_api.fail_next(MAX_ATTEMPTS, 500)
     assert line_user.tap("ご本人") == []
@@ -353,7 +310,7 @@ class SqliteOutage:
     def down(self) -> None:
         """Move the files away and block their path."""
         # Pooled connections would go on using the moved file, as open files do.
-        dispose(self.app)
+        database(self.app).dispose()
         self.away.mkdir()
         for file in self.path.parent.glob(self.path.name + "*"):  # with -wal and -shm, if any
             file.rename(self.away / file.name)
@@ -394,7 +351,7 @@ class PostgresOutage:
 
     def close(self) -> None:
         """Release the app's connections and the proxy."""
-        dispose(self.app)
+        database(self.app).dispose()
         self.proxy.stop()
 
 
@@ -448,7 +405,8 @@ def test_database_lost_midway_through_a_webhook_acts_on_each_event_once(
     for user in users:
         user.follow()
     events = [tap_event(user, "ご本人") for user in users]
-    handle, handled = conversation.handle, []
+    store = conversations(outage.app)
+    handle, handled = store.handle, []
 
     def lose_database_at_second_event(*args):
         if handled:
@@ -456,7 +414,7 @@ def test_database_lost_midway_through_a_webhook_acts_on_each_event_once(
         handled.append(args)
         return handle(*args)
 
-    monkeypatch.setattr(conversation, "handle", lose_database_at_second_event)
+    monkeypatch.setattr(store, "handle", lose_database_at_second_event)
     assert users[0].post(*events).status_code == 503
     monkeypatch.undo()
     outage.up()
@@ -477,13 +435,14 @@ def test_connection_cut_mid_event_answers_503_and_redelivery_counts_once(
     answer_up_to_area(user)
     user.tap("県南")
     last = tap_event(user, "大仙市")
-    write = conversation._write_at_once
+    store = conversations(outage.app)
+    write = store.write
 
     def cut_then_write(conn, change):
         outage.down()  # the event was read and decided; its one write statement never lands
         write(conn, change)
 
-    monkeypatch.setattr(conversation, "_write_at_once", cut_then_write)
+    monkeypatch.setattr(store, "write", cut_then_write)
     assert user.post(last).status_code == 503
     monkeypatch.undo()
     outage.up()
@@ -521,10 +480,12 @@ def test_hung_database_answers_503_in_time(app, outage, line_api):
 # before it answers. SQLite has not committed yet; PostgreSQL's one statement has.
 DYING_WORKER = """
 import json, os, signal, sys
-from bot import conversation, create_app
+from bot import create_app
+from bot.conversations.store import conversations
 
 job = json.load(sys.stdin)
 app = create_app(job["settings"])
+store = conversations(app)
 
 def then_die(write):
     def write_then_die(conn, change):
@@ -532,8 +493,7 @@ def then_die(write):
         os.kill(os.getpid(), signal.SIGKILL)
     return write_then_die
 
-conversation._write_in_transaction = then_die(conversation._write_in_transaction)
-conversation._write_at_once = then_die(conversation._write_at_once)
+store.write = then_die(store.write)
 app.test_client().post("/callback", data=job["body"], content_type="application/json",
                        headers={"X-Line-Signature": job["signature"]})
 sys.exit("the worker lived through the event")

@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as note
 from hypothesis import strategies as st
 
-from bot.content import load_content
-from bot.db import transaction
-from bot.engine import (
+from bot.content.bundle import load as load_content
+from bot.conversations.keys import user_key
+from bot.db.database import transaction
+from bot.db.models import Conversation, ProcessedEvent, Referral
+from bot.dialogue.engine import (
     BACK_WORDS,
     RESTART_WORDS,
-    Engine,
+    Dialogue,
     Follow,
     OtherMessage,
     Postback,
@@ -28,15 +30,14 @@ from bot.engine import (
     command_data,
     region_data,
 )
-from bot.identity import user_key
-from bot.models import Conversation, ProcessedEvent, Referral
-from bot.replies import Renderer
-from tests.conftest import ROOT, SECRET, LineUser, sign
-from tests.line_api import REPLY_PATH, limit_problems, load_spec
-from tests.test_conversation import count
+from bot.line.render import Renderer
+from tests.support.conversations import count
+from tests.support.line_api import REPLY_PATH, limit_problems, load_spec
+from tests.support.line_user import SECRET, LineUser, sign
+from tests.support.paths import ROOT
 
 CONTENT = load_content(ROOT / "content", ROOT / "flows")
-ENGINE = Engine(CONTENT)
+ENGINE = Dialogue(CONTENT)
 RENDERER = Renderer(CONTENT)
 FLOW = CONTENT.flow
 STEPS = [step.id for step in FLOW.steps]
@@ -103,7 +104,7 @@ def state_for(app, user: LineUser) -> tuple[str, dict] | None:
 
 
 def model_step(conv, inp):
-    """Return the conversation after one input, as conversation._attempt keeps it."""
+    """Return the conversation after one input, as the conversation store keeps it."""
     outcome = ENGINE.respond(conv, inp)
     if outcome.changed or (conv is not None and outcome.state is None):
         return (outcome.state, outcome.answers) if outcome.state else None

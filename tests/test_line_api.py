@@ -33,7 +33,7 @@ from linebot.v3.messaging import (
 )
 from pytest_httpserver import HTTPServer
 
-from tests.line_api import LineApi, load_spec
+from tests.support.line_api import LineApi, load_spec
 
 REPLY = "/v2/bot/message/reply"
 

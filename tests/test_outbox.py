@@ -15,20 +15,15 @@ from pathlib import Path
 import pytest
 import redis
 
-from bot.config import ConfigError
-from bot.db import dispose
-from bot.models import Referral
-from bot.sender import Sender
-from tests.conftest import SECRET, TOKEN, LineUser, make_app
-from tests.test_conversation import count, state_of
-from tests.test_drills import (
-    finish_while_line_fails,
-    reply_calls,
-    tap_event,
-    text_event,
-    wait_until,
-)
-from tests.test_personas import PERSONAS, only_referral, play
+from bot.db.database import database
+from bot.db.models import Referral
+from bot.line.sender import Sender
+from bot.settings import ConfigError
+from tests.support.apps import make_app
+from tests.support.conversations import count, finish_while_line_fails, state_of
+from tests.support.events import reply_calls, tap_event, text_event, wait_until
+from tests.support.line_user import SECRET, TOKEN, LineUser
+from tests.support.personas import PERSONAS, only_referral, play
 
 # CI has Redis at this address (README); another can be given with TEST_REDIS_URL.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -58,7 +53,7 @@ def queued(database_url, line_api, stream, redis_url=TEST_REDIS_URL):
 def queued_app(database_url, line_api, stream):
     app = queued(database_url, line_api, stream)
     yield app
-    dispose(app)
+    database(app).dispose()
 
 
 def sender_for(line_api, stream, **options) -> Sender:
@@ -124,7 +119,7 @@ def test_redis_down_means_the_webhook_replies_itself(database_url, line_api, str
         assert "ご本人" in person.buttons
         assert app.test_client().get("/healthz").json["replies_waiting"] is None
     finally:
-        dispose(app)
+        database(app).dispose()
 
 
 def test_passing_failures_are_retried(queued_app, line_api, stream):

@@ -6,9 +6,9 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
-from bot.conversation import purge
-from bot.db import transaction
-from bot.models import Conversation, ProcessedEvent, utcnow
+from bot.conversations.retention import purge
+from bot.db.database import database, transaction
+from bot.db.models import Conversation, ProcessedEvent, utcnow
 
 
 def age_everything(app, days: int) -> None:
@@ -37,14 +37,14 @@ def test_purge_deletes_conversations_idle_for_30_days(app, runner, make_user):
 def test_purge_keeps_conversations_idle_for_less_than_30_days(app, line_user):
     line_user.follow()
     age_everything(app, 29)
-    assert purge(app)[0] == 0
+    assert purge(database(app))[0] == 0
     assert rows(app, Conversation) == 1
 
 
 def test_purge_forgets_event_ids_after_7_days(app, line_user):
     line_user.follow()
     age_everything(app, 8)
-    assert purge(app)[1] == 1
+    assert purge(database(app))[1] == 1
     assert rows(app, ProcessedEvent) == 0
 
 

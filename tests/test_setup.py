@@ -11,8 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from bot import create_app
-from bot.config import ConfigError
-from bot.models import Base
+from bot.db.database import database
+from bot.db.models import Base
+from bot.settings import ConfigError
+from tests.support.paths import ROOT
 
 SETTINGS = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TSUNAGU_ENV",
             "TSUNAGU_SECRET_KEY", "DATABASE_URL")
@@ -71,8 +73,7 @@ def test_db_upgrade_creates_the_schema_the_models_describe(app, database_url):
 
 def test_db_upgrade_twice_is_harmless(app):
     runner = app.test_cli_runner()
-    from bot.db import get_engine
-    Base.metadata.drop_all(get_engine(app))
+    Base.metadata.drop_all(database(app).engine)
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
 
@@ -80,8 +81,6 @@ def test_db_upgrade_twice_is_harmless(app):
 def test_gunicorn_workers_keep_the_loaded_app_out_of_full_collections(monkeypatch):
     import gc
     import runpy
-
-    from tests.conftest import ROOT
 
     monkeypatch.setenv("TSUNAGU_ENV", "development")  # the config would set production
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))

@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.db import transaction
-from bot.models import Referral, ReferralTarget
-from tests.test_personas import PERSONAS, play
+from bot.db.database import transaction
+from bot.db.models import Referral, ReferralTarget
+from tests.support.personas import PERSONAS, play
 
 
 def add_referral(app, day: dt.date, area: str, programmes: list[str], offices: list[str]):
     targets = [ReferralTarget(kind="programme", code=p) for p in programmes]
     targets += [ReferralTarget(kind="office", code=o) for o in offices]
     with transaction(app) as session:
-        session.add(Referral(day=day, content_version="v", subject="self", age_band="40-44",
-                             employment="regular", single_parent=False, hikikomori="none",
-                             area=area, targets=targets))
+        session.add(Referral(day=day, bundle_id="v", flow="questionnaire", answers={
+            "subject": "self", "age": "40-44", "employment": "regular", "single_parent": "no",
+            "hikikomori": "none", "area": area}, targets=targets))
 
 
 def stats(runner, *args) -> dict:
@@ -31,9 +31,13 @@ def test_stats_counts_by_programme_office_and_area(app, runner):
     add_referral(app, dt.date(2026, 5, 1), "大館市", ["saposute"], ["saposute", "hw-odate"])
     assert stats(runner) == {
         "referrals": 3,
+        "by_flow": {"questionnaire": 3},
         "by_programme": {"hw-senmon": 2, "saposute": 2},
         "by_office": {"hw-akita": 1, "hw-odate": 1, "saposute": 2},
         "by_area": {"大館市": 1, "秋田市": 2},
+        "by_answer": {"subject": {"self": 3}, "age": {"40-44": 3},
+                      "employment": {"regular": 3}, "single_parent": {"no": 3},
+                      "hikikomori": {"none": 3}, "area": {"大館市": 1, "秋田市": 2}},
     }
 
 

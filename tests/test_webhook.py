@@ -10,12 +10,16 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from bot import conversation, create_app
-from bot.db import dispose, transaction
-from bot.engine import Follow, Text
-from bot.models import Conversation, ProcessedEvent, Referral
-from tests.conftest import SAMPLES, TOKEN, LineUser, sign
-from tests.test_conversation import answer_up_to_area, count, state_of
+from bot import create_app
+from bot.conversations import store
+from bot.conversations.store import conversations
+from bot.db.database import database, transaction
+from bot.db.models import Conversation, ProcessedEvent, Referral
+from bot.dialogue.engine import Follow, Text
+from bot.line.webhook import act
+from tests.support.conversations import answer_up_to_area, count, state_of
+from tests.support.line_user import TOKEN, LineUser, sign
+from tests.support.paths import SAMPLES
 
 
 def test_bad_signature_is_refused_and_nothing_happens(app, line_user, line_api):
@@ -216,7 +220,7 @@ def test_development_mode_without_credentials(tmp_path, monkeypatch):
     response = app.test_client().post("/callback", data="{}")
     assert response.status_code == 503
     assert "not connected" in response.json["message"]
-    dispose(app)
+    database(app).dispose()
 
 
 def test_database_down_gets_503_so_line_redelivers(app, line_user, monkeypatch):
@@ -226,7 +230,7 @@ def test_database_down_gets_503_so_line_redelivers(app, line_user, monkeypatch):
         from sqlalchemy.exc import OperationalError
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr("bot.conversation._attempt", broken)
+    monkeypatch.setattr(conversations(app), "read", broken)
     assert line_user.post(line_user.event("message", message={
         "id": "1", "type": "text", "text": "本人", "quoteToken": "q"})).status_code == 503
 
@@ -236,35 +240,34 @@ def test_token_is_sent_as_bearer(line_user, line_api):
     assert line_api.requests[0].headers["Authorization"] == f"Bearer {TOKEN}"
 
 
-def stale_reads(monkeypatch, times: int) -> None:
+def stale_reads(app, monkeypatch, times: int) -> None:
     """Make the next reads miss what another worker wrote just before: a lost race."""
-    read, first = conversation._read, []
+    store_ = conversations(app)
+    read, first = store_.read, []
 
     def stale(conn, key, event_id):
         if len(first) < times:
             first.append(event_id)
-            return conn.execute(conversation.READ, {"k": "nobody", "e": "never"}).one()
+            return conn.execute(store.READ, {"k": "nobody", "e": "never"}).one()
         return read(conn, key, event_id)
 
-    monkeypatch.setattr(conversation, "_read", stale)
+    monkeypatch.setattr(store_, "read", stale)
 
 
 def test_event_handled_by_another_worker_between_read_and_write_is_a_duplicate(
         app, monkeypatch):
-    engine = app.extensions["tsunagu.engine"]
     with app.app_context():
-        assert conversation.handle(engine, "k1", "E1", Follow()) is not None
-        stale_reads(monkeypatch, 1)  # the read misses event E1 and the conversation
-        assert conversation.handle(engine, "k1", "E1", Follow()) is None
+        assert act("k1", "E1", Follow()) is not None
+        stale_reads(app, monkeypatch, 1)  # the read misses event E1 and the conversation
+        assert act("k1", "E1", Follow()) is None
     assert count(app, Conversation) == 1
 
 
 def test_first_messages_racing_on_two_workers_start_one_conversation(app, monkeypatch):
-    engine = app.extensions["tsunagu.engine"]
     with app.app_context():
-        assert conversation.handle(engine, "k1", "E1", Follow()) is not None
-        stale_reads(monkeypatch, 1)  # E2 was decided as if no conversation existed yet
-        outcome = conversation.handle(engine, "k1", "E2", Text("本人"))
+        assert act("k1", "E1", Follow()) is not None
+        stale_reads(app, monkeypatch, 1)  # E2 was decided as if no conversation existed yet
+        outcome = act("k1", "E2", Text("本人"))
     # The insert clashed, E2 was decided again over the stored conversation, and advanced it.
     assert outcome.state == "age"
     assert state_of(app) == ("age", {"subject": "self"})

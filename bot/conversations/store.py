@@ -1,0 +1,284 @@
+"""Conversations in the database: each event is read, decided and written once, atomically.
+
+The store does not know the questionnaire: the caller passes `decide`, which turns the stored
+conversation (or None) into a Decision; the store writes it, with its referral record, or
+nothing at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import (
+    JSON,
+    Connection,
+    DateTime,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bot.db.database import Database, database
+from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.referrals import record as records
+from bot.referrals.record import Record
+
+log = logging.getLogger(__name__)
+
+IDLE_LIMIT = dt.timedelta(days=30)
+ATTEMPTS = 5
+
+
+class Duplicate(Exception):
+    """The event was acted on already."""
+
+
+class Conflict(Exception):
+    """Another event of the same person changed the conversation first."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A conversation as the store read it."""
+
+    state: str
+    answers: dict[str, str]
+    bundle_id: str  # the content bundle it started on
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one event changes, decided from the stored conversation."""
+
+    state: str | None  # None: keep no conversation
+    answers: dict[str, str]
+    bundle_id: str
+    changed: bool = True  # False: the conversation stays as it was
+    referral: Record | None = None
+    payload: Any = None  # what the caller needs afterwards (its reply); the store never looks
+
+
+Decide = Callable[[Stored | None], Decision]
+
+CONVERSATIONS = Conversation.__table__
+EVENTS = ProcessedEvent.__table__
+REFERRALS = records.REFERRALS
+TARGETS = records.TARGETS
+
+# Statements are built once: building them per event costs more than running them.
+NOW = bindparam("now", type_=DateTime(timezone=True))
+_ONE = select(literal_column("1").label("one")).subquery("one")
+READ = (select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers, CONVERSATIONS.c.revision,
+               CONVERSATIONS.c.updated_at, CONVERSATIONS.c.bundle_id,
+               exists().where(EVENTS.c.event_id == bindparam("e")).label("seen"))
+        .select_from(_ONE.outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_key == bindparam("k"))))
+_SAME_REVISION = (CONVERSATIONS.c.user_key == bindparam("k"),
+                  CONVERSATIONS.c.revision == bindparam("r"))
+_NEW_VALUES = {"state": bindparam("new_state", type_=String),
+               "answers": bindparam("new_answers", type_=JSON),
+               "bundle_id": bindparam("bundle", type_=String), "updated_at": NOW}
+# Each returns the key of the row it wrote: no row means another event got there first.
+WRITE_CONVERSATION = {
+    "insert": insert(CONVERSATIONS).values(user_key=bindparam("k"), revision=1, **_NEW_VALUES),
+    "update": update(CONVERSATIONS).where(*_SAME_REVISION).values(
+        revision=CONVERSATIONS.c.revision + 1, **_NEW_VALUES),
+    "delete": delete(CONVERSATIONS).where(*_SAME_REVISION),
+}
+WRITE_CONVERSATION = {kind: statement.returning(CONVERSATIONS.c.user_key)
+                      for kind, statement in WRITE_CONVERSATION.items()}
+MARK = insert(EVENTS).values(event_id=bindparam("e"), received_at=NOW)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one event writes, decided before anything is written."""
+
+    kind: str  # "keep" (only mark the event handled), "insert", "update" or "delete"
+    params: dict
+    referral: Record | None = None
+    row: dict = field(default_factory=dict)  # the referral's row, if any
+
+
+def _event_key(event_id: str | None) -> str:
+    if not event_id:  # LINE always sends one; without it the event cannot be deduplicated
+        return f"local-{uuid.uuid4().hex}"
+    if len(event_id) > 64:  # LINE's ids are 26-character ULIDs; never fail on a longer one
+        return hashlib.sha256(event_id.encode()).hexdigest()
+    return event_id
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _current(row, now: dt.datetime) -> Stored | None:
+    """Return the conversation to continue; one idle too long starts afresh."""
+    if row.state is None or now - _aware(row.updated_at) > IDLE_LIMIT:
+        return None
+    return Stored(row.state, dict(row.answers), row.bundle_id)
+
+
+def _kind(row, decision: Decision) -> str:
+    stored = row.revision is not None
+    if decision.state is None:
+        return "delete" if stored else "keep"
+    if not decision.changed:
+        return "keep"
+    return "update" if stored else "insert"
+
+
+def _plan(key: str, event_id: str, row, decision: Decision, now) -> Change:
+    params = {"k": key, "r": row.revision, "e": event_id, "now": now,
+              "new_state": decision.state, "new_answers": decision.answers,
+              "bundle": decision.bundle_id}
+    referral = decision.referral
+    if referral is None:
+        return Change(_kind(row, decision), params)
+    return Change(_kind(row, decision), params, referral,
+                  referral.row(now.date(), decision.bundle_id))
+
+
+def _write_in_transaction(conn: Connection, change: Change) -> None:
+    """Write an event's change statement by statement, inside the caller's transaction."""
+    conn.execute(MARK, change.params)
+    if change.kind != "keep":
+        if conn.execute(WRITE_CONVERSATION[change.kind], change.params).first() is None:
+            raise Conflict(change.kind)
+    if change.referral is not None:
+        records.write(conn, change.referral, change.row)
+
+
+def _at_once(kind: str, referral: bool):
+    """Build the one PostgreSQL statement that writes all of an event's change."""
+    handled = select(bindparam("e", type_=String), NOW)
+    if kind != "keep":
+        # The event counts as handled only if its conversation write landed.
+        handled = handled.select_from(WRITE_CONVERSATION[kind].cte("conversation"))
+    marked = insert(EVENTS).from_select(["event_id", "received_at"], handled)
+    marked = marked.returning(EVENTS.c.event_id).cte("marked")
+    statement = select(func.count()).select_from(marked)
+    if not referral:
+        return statement
+    new = (insert(REFERRALS).from_select(list(records.ROW_PARAMS),
+                                         select(*records.ROW_PARAMS.values()).select_from(marked))
+           .returning(REFERRALS.c.id).cte("referral"))
+    named = func.unnest(bindparam("kinds", type_=ARRAY(String)),
+                        bindparam("codes", type_=ARRAY(String))).table_valued(
+        "kind", "code").render_derived("named")
+    targets = insert(TARGETS).from_select(
+        ["referral_id", "kind", "code"],
+        select(new.c.id, named.c.kind, named.c.code).select_from(new.join(named, true())))
+    return statement.add_cte(targets.cte("targets"))
+
+
+AT_ONCE = {(kind, referral): _at_once(kind, referral)
+           for kind in ("keep", *WRITE_CONVERSATION) for referral in (False, True)}
+
+
+def _write_at_once(conn: Connection, change: Change) -> None:
+    """Write an event's change in one statement: one round trip, atomic without BEGIN."""
+    params = change.params
+    if change.referral is not None:
+        targets = change.referral.targets
+        params = {**params, **change.row, "kinds": [kind for kind, _ in targets],
+                  "codes": [code for _, code in targets]}
+    if not conn.execute(AT_ONCE[change.kind, change.referral is not None], params).scalar_one():
+        raise Conflict(change.kind)
+
+
+def _clash(err: IntegrityError) -> Exception:
+    """Tell a redelivered event or a raced first message from a real integrity error."""
+    table = getattr(getattr(err.orig, "diag", None), "table_name", None)  # PostgreSQL
+    if table is None:  # SQLite: "UNIQUE constraint failed: processed_events.event_id"
+        table = str(err.orig).rpartition(": ")[2].partition(".")[0]
+    if table == EVENTS.name:
+        return Duplicate()
+    if table == CONVERSATIONS.name:
+        return Conflict("insert")
+    return err
+
+
+class Conversations:
+    """The app's conversation store: `conversations(app).handle(key, event_id, decide)`.
+
+    `read` and `write` are the two database steps of an event; failure drills wrap them to
+    lose a race or the database at the worst moment.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # PostgreSQL: a read that takes no lock, then one statement that writes only over the
+        # revision read. SQLite: all of it under the writer queue, one thread at a time, which
+        # measured cheaper there than reading outside it (docs/performance.md).
+        self.at_once = db.events_engine is not None
+        self.write = _write_at_once if self.at_once else _write_in_transaction
+
+    def read(self, conn: Connection, key: str, event_id: str):
+        """Read the conversation and whether the event was handled; raise Duplicate if so."""
+        row = conn.execute(READ, {"k": key, "e": event_id}).one()
+        if row.seen:
+            raise Duplicate(event_id)
+        return row
+
+    def handle(self, key: str, event_id: str | None, decide: Decide) -> Decision | None:
+        """Act on one event once; None if it was handled before."""
+        event_id = _event_key(event_id)
+        reconnected = False
+        for _ in range(ATTEMPTS):
+            try:
+                return self._attempt(key, event_id, decide)
+            except Duplicate:
+                log.info("skipped an event already handled")
+                return None
+            except Conflict:
+                continue  # the other event won; read its result and decide again from there
+            except DBAPIError as err:
+                if reconnected or not err.connection_invalidated:
+                    raise  # the webhook answers 503 and LINE redelivers
+                reconnected = True
+                # A connection died under us (database restarted); the pool has dropped it
+                # and its siblings, and nothing was committed, so the next attempt starts clean.
+                log.warning("database connection lost; retrying the event once more")
+        raise RuntimeError("conversation kept changing under us; giving up on this event")
+
+    def _attempt(self, key: str, event_id: str, decide: Decide) -> Decision:
+        """Act on one event: read, decide, and store everything it changes or none of it."""
+        db = self.db
+        try:
+            with db.events_engine.connect() if self.at_once else db.writing() as conn:
+                row = self.read(conn, key, event_id)
+                now = utcnow()
+                decision = decide(_current(row, now))
+                self.write(conn, _plan(key, event_id, row, decision, now))
+        except IntegrityError as err:
+            raise _clash(err) from None
+        return decision
+
+
+_KEY = "tsunagu.conversations"
+
+
+def conversations(app: Flask | None = None) -> Conversations:
+    """Return the app's conversation store."""
+    return (app or current_app).extensions[_KEY]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_KEY] = Conversations(database(app))

@@ -1,0 +1,69 @@
+"""Database tables: conversations in progress, handled events, anonymous referrals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Conversation(Base):
+    """A questionnaire in progress, keyed by a keyed hash of the LINE user id."""
+
+    __tablename__ = "conversations"
+
+    user_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(32))  # the content bundle it started on
+    state: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Optimistic lock: an update only lands if nobody else advanced the conversation.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                    index=True)
+
+
+class ProcessedEvent(Base):
+    """A webhook event already acted on, so a redelivery is not acted on again."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                     index=True)
+
+
+class Referral(Base):
+    """One completed referral; it carries no user key and nothing derived from one."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    bundle_id: Mapped[str] = mapped_column(String(32))
+    flow: Mapped[str] = mapped_column(String(32))  # which questionnaire (its `flow:` name)
+    # Each step's answer as its option value (an age band, never the age typed): the step ids
+    # of the flow are the keys, so a new question is counted without a migration.
+    answers: Mapped[dict[str, str]] = mapped_column(JSON)
+    targets: Mapped[list[ReferralTarget]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", lazy="selectin")
+
+
+class ReferralTarget(Base):
+    """A programme or office named in a referral."""
+
+    __tablename__ = "referral_targets"
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "programme" | "office"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    referral: Mapped[Referral] = relationship(back_populates="targets")

@@ -1,0 +1,230 @@
+"""The questionnaire engine: what to say and where to go next, given one input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlencode
+
+from bot.content.flow import DONE, Step
+from bot.content.schema import Content
+from bot.dialogue.answers import age_option, match_option, match_place, normalise, parse_age
+from bot.dialogue.crisis import CrisisWords
+from bot.dialogue.machine import Questionnaire
+from bot.dialogue.matching import Match, match
+
+
+# Inputs: what a person did.
+@dataclass(frozen=True)
+class Follow:
+    """The person added the account (or unblocked it)."""
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Postback:
+    data: str
+
+
+@dataclass(frozen=True)
+class OtherMessage:
+    """A sticker, image, location or any message that is not text."""
+
+
+# Outputs: what to say, rendered for LINE by bot.line.render.
+@dataclass(frozen=True)
+class Say:
+    key: str  # a message from content/messages.yaml
+
+
+@dataclass(frozen=True)
+class Ask:
+    step: str
+    wording: str | None = None  # the answer that picks the question's wording (ask.<wording>)
+    region: str | None = None  # area step: show this region's municipalities
+
+
+@dataclass(frozen=True)
+class Crisis:
+    """Crisis lines, answered at once."""
+
+
+@dataclass(frozen=True)
+class Result:
+    match: Match
+    wording: str | None  # picks result_intro_<wording> when the messages have it
+
+
+@dataclass
+class Outcome:
+    says: list
+    state: str | None  # None: no conversation is kept
+    answers: dict[str, str] = field(default_factory=dict)
+    changed: bool = True
+    referral: Match | None = None
+
+
+BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
+RESTART_WORDS = {"最初から", "さいしょから", "はじめから", "初めから", "最初", "リセット",
+                 "やり直し", "やりなおし", "もう一度", "もういちど", "restart"}
+
+
+def answer_data(step: str, value: str) -> str:
+    return urlencode({"s": step, "v": value})
+
+
+def region_data(step: str, region: str) -> str:
+    return urlencode({"s": step, "g": region})
+
+
+def command_data(command: str) -> str:
+    return urlencode({"c": command})
+
+
+def _postback_fields(data: str) -> dict[str, str]:
+    try:
+        parsed = parse_qs(data, strict_parsing=True, max_num_fields=4)
+    except ValueError:
+        return {}
+    return {k: v[0] for k, v in parsed.items() if len(v) == 1}
+
+
+def _no_years(step: Step) -> dict[str, str]:
+    # A tapped age band replaces an age typed before (after 戻る).
+    return {step.years_key: ""} if step.kind == "age" else {}
+
+
+class Dialogue:
+    """Answer one input of one conversation; pure, so it is easy to test and to share."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.flow = content.flow
+        self.questionnaire = Questionnaire(content.flow)
+        self.crisis = CrisisWords(content.safety.crisis_words)
+
+    def is_crisis(self, text: str) -> bool:
+        return self.crisis.found_in(text)
+
+    def respond(self, conv: tuple[str, dict] | None, inp) -> Outcome:
+        """Return what to say and the conversation's next state for one input."""
+        if isinstance(inp, Follow):
+            return self._start(greet=True)
+        if isinstance(inp, Text) and self.is_crisis(inp.text):
+            return self._crisis(conv)
+        command = self._command(inp)
+        if conv is None or self.flow.step(conv[0]) is None:
+            if isinstance(inp, Postback) and command is None:
+                return Outcome([Say("ended_button")], None, changed=False)
+            return self._start(greet=command is None)
+        if command:
+            return self._move(conv, command)
+        if isinstance(inp, Postback):
+            return self._tap(conv, _postback_fields(inp.data))
+        if isinstance(inp, Text):
+            return self._typed(conv, inp.text)
+        return self._reask(conv, "not_text")
+
+    def _command(self, inp) -> str | None:
+        if isinstance(inp, Postback):
+            command = _postback_fields(inp.data).get("c")
+            return command if command in ("back", "restart") else None
+        if isinstance(inp, Text):
+            text = normalise(inp.text)
+            if text in BACK_WORDS:
+                return "back"
+            if text in RESTART_WORDS:
+                return "restart"
+        return None
+
+    def _start(self, greet: bool) -> Outcome:
+        says = [Say("greeting"), Say("privacy")] if greet else []
+        return Outcome([*says, Ask(self.flow.start)], self.flow.start, {})
+
+    def _crisis(self, conv) -> Outcome:
+        if conv is None or self.flow.step(conv[0]) is None:
+            return Outcome([Crisis()], None, changed=False)
+        state, answers = conv
+        return Outcome([Crisis(), Say("crisis_after"), self._ask(state, answers)],
+                       state, answers, changed=False)
+
+    def _ask(self, state: str, answers: dict, region: str | None = None) -> Ask:
+        return Ask(state, self.flow.wording(answers), region)
+
+    def _reask(self, conv, key: str, changed: bool = False) -> Outcome:
+        state, answers = conv
+        return Outcome([Say(key), self._ask(state, answers)], state, answers, changed=changed)
+
+    def _move(self, conv, trigger: str) -> Outcome:
+        state, answers = conv
+        if trigger == "back" and self.flow.previous(state) is None:
+            return Outcome([self._ask(state, answers)], state, answers, changed=False)
+        progress = self.questionnaire.attach(state, answers)
+        try:
+            progress.trigger(trigger)
+            state, answers = progress.state, progress.answers
+        finally:
+            self.questionnaire.detach(progress)
+        return Outcome([self._ask(state, answers)], state, answers)
+
+    def _tap(self, conv, fields: dict[str, str]) -> Outcome:
+        state, answers = conv
+        step = self.flow.step(state)
+        if fields.get("s") != state or step is None:
+            return self._reask(conv, "stale_button")
+        if "g" in fields and step.kind == "area":
+            if any(r.name == fields["g"] for r in self.content.regions):
+                return Outcome([self._ask(state, answers, fields["g"])], state, answers,
+                               changed=False)
+            return self._reask(conv, "area_not_understood")
+        value = fields.get("v", "")
+        if step.kind == "area":
+            valid = value in self.content.municipalities
+        else:
+            valid = step.option(value) is not None
+        if not valid:
+            return self._reask(conv, "not_understood")
+        return self._answer(conv, value, _no_years(step))
+
+    def _typed(self, conv, text: str) -> Outcome:
+        state, answers = conv
+        step = self.flow.step(state)
+        if step.kind == "area":
+            return self._typed_area(conv, text)
+        if step.kind == "age" and (age := parse_age(text)) is not None:
+            band = age_option(step, age)
+            if band is not None:
+                return self._answer(conv, band.value, {step.years_key: str(age)})
+        option = match_option(step, text)
+        if option is None:
+            return self._reask(conv, "age_not_understood" if step.kind == "age"
+                               else "not_understood")
+        return self._answer(conv, option.value, _no_years(step))
+
+    def _typed_area(self, conv, text: str) -> Outcome:
+        state, answers = conv
+        place = match_place(self.content.municipalities, text)
+        if place is not None:
+            return self._answer(conv, place, {})
+        region = next((r.name for r in self.content.regions
+                       if normalise(r.name) == normalise(text)), None)
+        if region is not None:
+            return Outcome([self._ask(state, answers, region)], state, answers, changed=False)
+        return self._reask(conv, "area_not_understood")
+
+    def _answer(self, conv, value: str, extra: dict[str, str]) -> Outcome:
+        state, answers = conv
+        progress = self.questionnaire.attach(state, answers)
+        try:
+            progress.answer(value=value, extra=extra)
+            state, answers = progress.state, progress.answers
+        finally:
+            self.questionnaire.detach(progress)
+        if state == DONE:
+            found = match(self.content, answers)
+            return Outcome([Result(found, self.flow.wording(answers))], None, answers,
+                           referral=found)
+        return Outcome([self._ask(state, answers)], state, answers)

@@ -1,0 +1,81 @@
+"""A content bundle ready to answer: its content, dialogue and renderer, built once per process.
+
+`runtimes(app).for_bundle(bundle_id)` gives the runtime a conversation started on (or the
+current one when the app no longer has that bundle); runtimes are immutable and shared by
+all threads, and only the most recently used few are kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+
+from bot.content.schema import Content
+from bot.content.source import ContentSource
+from bot.dialogue.engine import Dialogue
+from bot.line.render import Renderer
+
+_KEY = "tsunagu.runtimes"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything one bundle needs to answer a person."""
+
+    content: Content
+    dialogue: Dialogue
+    renderer: Renderer
+
+    @classmethod
+    def of(cls, content: Content) -> Runtime:
+        return cls(content, Dialogue(content), Renderer(content))
+
+
+class Runtimes:
+    """Build each bundle's runtime once; keep at most `size` of them."""
+
+    def __init__(self, source: ContentSource, size: int = 8) -> None:
+        self.source = source
+        self.size = size
+        self._built: OrderedDict[str, Runtime] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def current(self) -> Runtime:
+        """Return the runtime new conversations start on."""
+        return self._runtime(self.source.current())
+
+    def for_bundle(self, bundle_id: str | None) -> Runtime:
+        """Return the runtime of this bundle, or the current one if it is unknown."""
+        if bundle_id is not None:
+            runtime = self._built.get(bundle_id)
+            if runtime is not None:
+                return runtime
+            content = self.source.get(bundle_id)
+            if content is not None:
+                return self._runtime(content)
+        return self.current()
+
+    def _runtime(self, content: Content) -> Runtime:
+        runtime = self._built.get(content.bundle_id)
+        if runtime is not None:
+            return runtime
+        built = Runtime.of(content)  # outside the lock: building takes milliseconds
+        with self._lock:
+            runtime = self._built.setdefault(content.bundle_id, built)
+            self._built.move_to_end(content.bundle_id)
+            while len(self._built) > self.size:
+                self._built.popitem(last=False)
+        return runtime
+
+
+def runtimes(app: Flask | None = None) -> Runtimes:
+    """Return the app's runtimes."""
+    return (app or current_app).extensions[_KEY]
+
+
+def init_app(app: Flask, source: ContentSource) -> None:
+    app.extensions[_KEY] = runtimes_ = Runtimes(source)
+    runtimes_.current()  # build it now, not on the first event

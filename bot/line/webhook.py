@@ -1,0 +1,179 @@
+"""The LINE webhook: verify, hand each event to its handler, reply, answer OK."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+
+from flask import Blueprint, Flask, abort, current_app, g, request
+from linebot.v3 import SignatureValidator
+from sqlalchemy.exc import OperationalError
+
+from bot.conversations import retention
+from bot.conversations.keys import user_key
+from bot.conversations.store import Decision, Stored, conversations
+from bot.db.database import database
+from bot.dialogue.engine import Follow, OtherMessage, Postback, Text
+from bot.line.client import line_client
+from bot.line.outbox import outbox
+from bot.line.runtime import Runtime, runtimes
+from bot.referrals.record import record
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+Handler = Callable[[dict], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(event_type: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler of one webhook event type."""
+    def register(func: Handler) -> Handler:
+        HANDLERS[event_type] = func
+        return func
+    return register
+
+
+def _events(body: bytes) -> list:
+    try:
+        payload = json.loads(body)
+        events = payload["events"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        abort(400, "malformed webhook body")
+    if not isinstance(events, list):
+        abort(400, "malformed webhook body")
+    return events
+
+
+@bp.post("/callback")
+def receive():
+    if not current_app.config["LINE_CONNECTED"]:
+        return {"message": "LINE is not connected; see the README to connect it."}, 503
+    body = request.get_data()
+    if not _signatures().validate(body.decode("utf-8", "replace"),
+                              request.headers.get("X-Line-Signature", "")):
+        abort(400, "invalid signature")
+    g.reply_deadline = time.monotonic() + current_app.config["LINE_REPLY_BUDGET"]
+    for event in _events(body):
+        dispatch(event)
+    return "OK"
+
+
+@bp.get("/healthz")
+def check_health():
+    queue = outbox()
+    if queue is None:
+        return {"status": "ok"}
+    # A count that keeps growing means no `tsunagu send-replies` is running.
+    return {"status": "ok", "replies_waiting": queue.waiting()}
+
+
+@bp.errorhandler(OperationalError)
+def report_database_down(err):
+    # 503 tells LINE to redeliver later; the event was not acted on.
+    log.error("database unavailable: %s", type(err).__name__)
+    return {"message": "temporarily unavailable"}, 503
+
+
+def _user_id(event: dict) -> str | None:
+    source = event.get("source")
+    if not isinstance(source, dict) or source.get("type") != "user":
+        return None  # groups and rooms are not for us
+    user_id = source.get("userId")
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
+def dispatch(event) -> None:
+    """Hand an event from one person to its handler; ignore everything else."""
+    if not isinstance(event, dict):
+        return
+    kind = event.get("type")
+    handler = HANDLERS.get(kind) if isinstance(kind, str) else None
+    if handler is None or _user_id(event) is None:
+        return  # beacons, joins and unknown types are not for us
+    if event.get("mode") == "standby":
+        return  # another channel is answering this person
+    handler(event)
+
+
+def _decide(runtime_of, inp) -> Callable[[Stored | None], Decision]:
+    """Return the decision of one input, made with the bundle the conversation started on."""
+    def decide(stored: Stored | None) -> Decision:
+        runtime: Runtime = runtime_of(stored.bundle_id if stored else None)
+        outcome = runtime.dialogue.respond(stored and (stored.state, stored.answers), inp)
+        found = outcome.referral
+        referral = found and record(runtime.content.flow, outcome.answers,
+                                    [p.id for p in found.programmes],
+                                    [o.id for o in found.offices])
+        return Decision(outcome.state, outcome.answers, runtime.content.bundle_id,
+                        outcome.changed, referral, payload=(runtime, outcome.says))
+    return decide
+
+
+def act(key: str, event_id: str | None, inp) -> Decision | None:
+    """Decide one person's input and store it, once; None if the event was handled before."""
+    app = current_app
+    return conversations(app).handle(key, event_id, _decide(runtimes(app).for_bundle, inp))
+
+
+def _respond(event: dict, inp) -> None:
+    app = current_app
+    key = user_key(app.config["TSUNAGU_SECRET_KEY"], _user_id(event))
+    event_id = event.get("webhookEventId")
+    decision = act(key, event_id if isinstance(event_id, str) else None, inp)
+    token = event.get("replyToken")
+    if decision is None or not isinstance(token, str) or not token:
+        return
+    runtime, says = decision.payload
+    messages = runtime.renderer.render(says)
+    queue = outbox(app)
+    if queue is not None and queue.put(token, messages):
+        return  # a sender posts it; the webhook need not wait for LINE's reply API
+    # Without the queue, the reply goes out before the webhook answers, as in the SDK's
+    # examples. All events of one webhook share one time budget, so LINE gets its answer
+    # in time even when its reply API hangs.
+    line_client(app).reply(token, messages, deadline=g.reply_deadline)
+
+
+@handles("follow")
+def on_follow(event: dict) -> None:
+    _respond(event, Follow())
+
+
+@handles("unfollow")
+def on_unfollow(event: dict) -> None:
+    retention.forget(database(), user_key(current_app.config["TSUNAGU_SECRET_KEY"],
+                                          _user_id(event)))
+
+
+@handles("message")
+def on_message(event: dict) -> None:
+    message = event.get("message")
+    if not isinstance(message, dict):
+        return
+    text = message.get("text")
+    if message.get("type") == "text" and isinstance(text, str):
+        _respond(event, Text(text))
+    else:
+        _respond(event, OtherMessage())
+
+
+@handles("postback")
+def on_postback(event: dict) -> None:
+    postback = event.get("postback")
+    data = postback.get("data") if isinstance(postback, dict) else None
+    if isinstance(data, str):
+        _respond(event, Postback(data))
+
+
+_SIGNATURES = "tsunagu.signatures"
+
+
+def _signatures() -> SignatureValidator:
+    return current_app.extensions[_SIGNATURES]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_SIGNATURES] = SignatureValidator(app.config["LINE_CHANNEL_SECRET"] or "-")
+    app.register_blueprint(bp)

@@ -1,0 +1,48 @@
+"""An anonymous referral record: the day, the bundle, the answers as categories, the targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, insert
+
+from bot.content.flow import Flow
+from bot.db.models import Referral, ReferralTarget
+
+REFERRALS = Referral.__table__
+TARGETS = ReferralTarget.__table__
+# One parameter per column but the id, so a statement can be built once and reused.
+ROW_PARAMS = {column.name: bindparam(column.name, type_=column.type)
+              for column in REFERRALS.c if column.name != "id"}
+INSERT_REFERRAL = insert(REFERRALS).values(ROW_PARAMS).returning(REFERRALS.c.id)
+INSERT_TARGETS = insert(TARGETS)
+
+
+@dataclass(frozen=True)
+class Record:
+    """One referral as it will be stored: no user key, nothing finer than the counts need."""
+
+    flow: str
+    answers: dict[str, str]
+    targets: tuple[tuple[str, str], ...]  # (kind, code): ("programme", id) or ("office", id)
+
+    def row(self, day: dt.date, bundle_id: str) -> dict:
+        """Return the values of its `referrals` row."""
+        return {"day": day, "bundle_id": bundle_id, "flow": self.flow, "answers": self.answers}
+
+
+def record(flow: Flow, answers: dict[str, str], programmes: Iterable[str],
+           offices: Iterable[str]) -> Record:
+    """Make the record of a referral: the flow's answers as categories and what was named."""
+    targets = (*(("programme", code) for code in programmes),
+               *(("office", code) for code in offices))
+    return Record(flow.flow, flow.counted(answers), targets)
+
+
+def write(conn: Connection, record: Record, row: dict) -> None:
+    """Store one referral and the programmes and offices it named (in the caller's transaction)."""
+    referral_id = conn.execute(INSERT_REFERRAL, row).scalar_one()
+    conn.execute(INSERT_TARGETS, [{"referral_id": referral_id, "kind": kind, "code": code}
+                                  for kind, code in record.targets])

@@ -1,0 +1,99 @@
+"""Anonymous referral counts for counselors: queries and the `tsunagu stats` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.content.schema import Content
+from bot.content.source import content_source
+from bot.db.database import transaction
+from bot.db.models import Referral, ReferralTarget
+
+
+def _within(query, start: dt.date | None, end: dt.date | None):
+    if start:
+        query = query.where(Referral.day >= start)
+    if end:
+        query = query.where(Referral.day <= end)
+    return query
+
+
+def _by_target(session: Session, kind: str, start, end) -> dict[str, int]:
+    query = (select(ReferralTarget.code, func.count())
+             .join(Referral, Referral.id == ReferralTarget.referral_id)
+             .where(ReferralTarget.kind == kind).group_by(ReferralTarget.code))
+    return dict(sorted(session.execute(_within(query, start, end)).all()))
+
+
+def _by_answer(session: Session, field: str, start, end) -> dict[str, int]:
+    value = Referral.answers[field].as_string()
+    query = select(value, func.count()).where(value.is_not(None)).group_by(value)
+    return dict(sorted(session.execute(_within(query, start, end)).all()))
+
+
+def counts(session: Session, content: Content, start: dt.date | None = None,
+           end: dt.date | None = None) -> dict:
+    """Count referrals between two days (inclusive): in total, by target and by each answer."""
+    total = session.scalar(_within(select(func.count()).select_from(Referral), start, end))
+    flows = _within(select(Referral.flow, func.count()).group_by(Referral.flow), start, end)
+    # The flow's steps are the answer fields: a new question is counted with no code change.
+    by_answer = {step.id: _by_answer(session, step.id, start, end)
+                 for step in content.flow.steps}
+    area = content.flow.area_step
+    return {
+        "referrals": total,
+        "by_flow": dict(sorted(session.execute(flows).all())),
+        "by_programme": _by_target(session, "programme", start, end),
+        "by_office": _by_target(session, "office", start, end),
+        "by_area": by_answer.get(area.id, {}) if area else {},
+        "by_answer": by_answer,
+    }
+
+
+def _table(title: str, rows: dict[str, int], names: dict[str, str]) -> list[str]:
+    lines = [f"\n{title}"]
+    lines += [f"  {count:>6}  {names.get(code, code)}" for code, count in
+              sorted(rows.items(), key=lambda item: (-item[1], item[0]))]
+    return lines if rows else [*lines, "       0"]
+
+
+def render_table(result: dict, content: Content) -> str:
+    programmes = {p.id: f"{p.item} {p.name}" for p in content.programmes.values()}
+    offices = {o.id: o.name for o in content.offices.values()}
+    lines = [f"Referrals: {result['referrals']}"]
+    lines += _table("By programme (取組)", result["by_programme"], programmes)
+    lines += _table("By office", result["by_office"], offices)
+    lines += _table("By area", result["by_area"], {})
+    area = content.flow.area_step
+    for step in content.flow.steps:
+        if area is None or step.id != area.id:
+            labels = {o.value: o.label for o in step.options}
+            lines += _table(f"By answer: {step.id}", result["by_answer"][step.id], labels)
+    return "\n".join(lines)
+
+
+@click.command("stats")
+@with_appcontext
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
+def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Print anonymous referral counts."""
+    content = content_source(current_app).current()
+    with transaction(current_app) as session:
+        result = counts(session, content, start and start.date(), end and end.date())
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        click.echo(render_table(result, content))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(stats_command)

@@ -1,0 +1,163 @@
+"""Settings: every environment variable tsunagu reads, parsed and checked in one place.
+
+A bad value stops start-up with one line naming the variable and what it expects
+(ConfigError); `tsunagu`, `wsgi.py` and `gunicorn.conf.py` print that line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from flask import Flask
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HOW_TO_CONNECT = (
+    "LINE is not connected: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (from the "
+    "LINE Developers console, Messaging API channel) and restart. Until then tsunagu runs in "
+    "development mode and /callback answers 503."
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def http_url(url: str) -> str:
+    """Return an http(s) URL as given; raise ValueError otherwise."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return url
+
+
+def redis_url(url: str) -> str:
+    """Return a Redis URL (or "") as given; raise ValueError otherwise."""
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must look like redis://host:6379/0 (or be unset to send replies "
+                         "from the webhook itself)")
+    return url
+
+
+class Settings(BaseSettings):
+    """The environment as tsunagu understands it; field names are the variables' names."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+    TSUNAGU_ENV: Literal["development", "production"] = "development"
+    LINE_CHANNEL_SECRET: str = ""
+    LINE_CHANNEL_ACCESS_TOKEN: str = ""
+    LINE_API_BASE_URL: str = "https://api.line.me"
+    LINE_REPLY_BUDGET: float = Field(1.2, gt=0, le=60)
+    DATABASE_URL: str = ""  # empty: SQLite in the instance folder
+    TSUNAGU_SECRET_KEY: str = ""
+    TSUNAGU_CONTENT_DIR: Path = PROJECT_ROOT / "content"
+    TSUNAGU_FLOWS_DIR: Path = PROJECT_ROOT / "flows"
+    # Optional: with a Redis URL, replies go out through a queue after the webhook answers.
+    TSUNAGU_REDIS_URL: str = ""
+    # Several bots may share one Redis, each with its own stream.
+    TSUNAGU_REPLY_STREAM: str = Field("tsunagu:replies", min_length=1)
+    TSUNAGU_MAX_BODY_BYTES: int = Field(1024 * 1024, gt=0)
+    # gunicorn.conf.py
+    TSUNAGU_BIND: str = "0.0.0.0:8000"
+    TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
+    TSUNAGU_THREADS: int | None = Field(None, gt=0)  # None: 8 with the reply queue, else 32
+    TSUNAGU_LOG_LEVEL: Literal["debug", "info", "warning", "error", "critical"] = "info"
+
+    _http = field_validator("LINE_API_BASE_URL")(lambda cls, url: http_url(url))
+    _redis = field_validator("TSUNAGU_REDIS_URL")(lambda cls, url: redis_url(url))
+
+    @field_validator("TSUNAGU_LOG_LEVEL", mode="before")
+    @classmethod
+    def _lower(cls, level: object) -> object:
+        return level.lower() if isinstance(level, str) else level
+
+    @property
+    def threads(self) -> int:
+        """Return gunicorn's threads per worker (docs/performance.md says why these)."""
+        return self.TSUNAGU_THREADS or (8 if self.TSUNAGU_REDIS_URL else 32)
+
+
+def _one_line(err: ValidationError) -> str:
+    first = err.errors()[0]
+    name = ".".join(str(part) for part in first["loc"]) or "a setting"
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{name}={first.get('input')!r} is not valid: {message}"
+
+
+def read() -> Settings:
+    """Read and check the environment; raise ConfigError naming the first bad variable."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise ConfigError(_one_line(err)) from None
+
+
+def content_folders() -> dict[str, str]:
+    """Return where the content and flows live (all `tsunagu check` needs)."""
+    settings = read()
+    return {"CONTENT_DIR": str(settings.TSUNAGU_CONTENT_DIR),
+            "FLOWS_DIR": str(settings.TSUNAGU_FLOWS_DIR)}
+
+
+def from_env(instance_path: str) -> dict:
+    """Return the Flask config of the environment's settings."""
+    s = read()
+    return {
+        "ENV": s.TSUNAGU_ENV,
+        "LINE_CHANNEL_SECRET": s.LINE_CHANNEL_SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": s.LINE_CHANNEL_ACCESS_TOKEN,
+        "LINE_API_BASE_URL": s.LINE_API_BASE_URL,
+        "LINE_REPLY_BUDGET": s.LINE_REPLY_BUDGET,
+        "DATABASE_URL": s.DATABASE_URL or f"sqlite:///{Path(instance_path) / 'tsunagu.sqlite'}",
+        "TSUNAGU_SECRET_KEY": s.TSUNAGU_SECRET_KEY,
+        "CONTENT_DIR": str(s.TSUNAGU_CONTENT_DIR),
+        "FLOWS_DIR": str(s.TSUNAGU_FLOWS_DIR),
+        "REDIS_URL": s.TSUNAGU_REDIS_URL,
+        "REPLY_STREAM": s.TSUNAGU_REPLY_STREAM,
+        "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
+    }
+
+
+def _dev_secret_key(instance_path: str) -> str:
+    """Keep one random key per development instance, so hashes stay stable across restarts."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def check(app: Flask) -> None:
+    """Check settings that depend on each other; raise ConfigError naming the fix."""
+    config = app.config
+    production = config["ENV"] == "production"
+    secret, token = config["LINE_CHANNEL_SECRET"], config["LINE_CHANNEL_ACCESS_TOKEN"]
+    if bool(secret) != bool(token):
+        missing = "LINE_CHANNEL_ACCESS_TOKEN" if secret else "LINE_CHANNEL_SECRET"
+        raise ConfigError(f"{missing} is not set; LINE needs both the channel secret and the "
+                          "channel access token.")
+    if production and not secret:
+        raise ConfigError("TSUNAGU_ENV=production needs LINE_CHANNEL_SECRET and "
+                          "LINE_CHANNEL_ACCESS_TOKEN (LINE Developers console, Messaging API "
+                          "channel); unset TSUNAGU_ENV to try tsunagu without LINE.")
+    if not config["TSUNAGU_SECRET_KEY"]:
+        if production:
+            raise ConfigError("TSUNAGU_SECRET_KEY is not set: generate one with "
+                              "`python -c 'import secrets; print(secrets.token_hex(32))'` "
+                              "and keep it secret and stable (it keys the user-id hash).")
+        config["TSUNAGU_SECRET_KEY"] = _dev_secret_key(app.instance_path)
+    # Also checked here: a test or an embedding app may pass these in test_config.
+    for name, key, valid in (("LINE_API_BASE_URL", "LINE_API_BASE_URL", http_url),
+                             ("TSUNAGU_REDIS_URL", "REDIS_URL", redis_url)):
+        try:
+            valid(config[key])
+        except ValueError as err:
+            raise ConfigError(f"{name}={config[key]!r} is not valid: {err}") from None
+    config["LINE_CONNECTED"] = bool(secret)
+    config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]

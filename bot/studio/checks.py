@@ -1,0 +1,188 @@
+"""Semantic checks of the content: one small rule per check, each naming the fix."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import click
+from flask import Flask, current_app, has_app_context
+
+from bot import settings
+from bot.content import bundle
+from bot.content.files import ContentError
+from bot.content.flow import DONE
+from bot.content.schema import AgeRange, Content
+from bot.dialogue.matching import NEAREST, match
+from bot.line.limits import MAX_LABEL, MAX_QUICK_REPLIES
+
+CONTROLS = 2  # 戻る and 最初から
+MESSAGE_KEYS = (
+    "greeting", "privacy", "not_understood", "age_not_understood", "area_not_understood",
+    "area_pick", "not_text", "stale_button", "ended_button", "result_intro",
+    "result_offices", "office_contact_unknown", "office_call",
+    "office_web", "result_closing", "start_button", "back_button", "crisis", "crisis_after",
+)
+
+Check = Callable[[Content], Iterator[str]]
+CHECKS: list[Check] = []
+
+
+def check(func: Check) -> Check:
+    CHECKS.append(func)
+    return func
+
+
+@check
+def rules_name_what_exists(content: Content) -> Iterator[str]:
+    kinds = {o.kind for o in content.offices.values()}
+    for rule in [*content.rules.rules, content.rules.fallback]:
+        for code in rule.programmes:
+            if code not in content.programmes:
+                yield (f"rules.yaml: rule {rule.id!r} names programme {code!r}, which is not in "
+                       "programmes.yaml; fix the id or add the programme")
+        for ref in rule.offices:
+            known = ref.removeprefix(NEAREST) in kinds if ref.startswith(NEAREST) else (
+                ref in content.offices)
+            if not known:
+                yield (f"rules.yaml: rule {rule.id!r} names office {ref!r}, which matches no "
+                       "office in offices.yaml; fix the id or kind")
+
+
+def _answer_values(content: Content) -> dict[str, set[str]]:
+    """Return every value each step's answer can take."""
+    area = content.flow.area_step
+    return {s.id: set(content.municipalities) if area and s.id == area.id
+            else {o.value for o in s.options} for s in content.flow.steps}
+
+
+@check
+def rules_use_real_answers(content: Content) -> Iterator[str]:
+    values = _answer_values(content)
+    for rule in content.rules.rules:
+        for field, wanted in rule.when.items():
+            step = content.flow.step(field)
+            if step is None:
+                yield (f"rules.yaml: rule {rule.id!r} asks for the answer {field!r}, but no "
+                       f"question has that id; use one of {sorted(values)}")
+            elif isinstance(wanted, AgeRange):
+                if step.kind != "age":
+                    yield (f"rules.yaml: rule {rule.id!r} gives {field!r} a range of years, but "
+                           f"that question is not an age question; list its values instead")
+            else:
+                for value in wanted:
+                    if value not in values[field]:
+                        yield (f"rules.yaml: rule {rule.id!r} expects {field} = {value!r}, which "
+                               f"no answer gives; use one of {sorted(values[field])}")
+
+
+@check
+def wording_step_exists(content: Content) -> Iterator[str]:
+    flow = content.flow
+    if flow.wording_from and flow.step(flow.wording_from) is None:
+        yield (f"flows/questionnaire.yaml: wording_from names {flow.wording_from!r}, which is "
+               "not a step; use a step id or remove it")
+
+
+@check
+def office_areas_are_municipalities(content: Content) -> Iterator[str]:
+    known = set(content.municipalities)
+    for office in content.offices.values():
+        for area in office.areas:
+            if area != "*" and area not in known:
+                yield (f"offices.yaml: office {office.id!r} serves {area!r}, which is not a "
+                       "municipality in areas.yaml; fix the name or use \"*\"")
+
+
+@check
+def buttons_fit_line(content: Content) -> Iterator[str]:
+    for step in content.flow.steps:
+        if len(step.options) + CONTROLS > MAX_QUICK_REPLIES:
+            yield (f"flows/questionnaire.yaml: step {step.id!r} has {len(step.options)} options; "
+                   f"LINE shows at most {MAX_QUICK_REPLIES - CONTROLS} besides 戻る and 最初から")
+        for option in step.options:
+            if len(option.label) > MAX_LABEL:
+                yield (f"flows/questionnaire.yaml: step {step.id!r}: label {option.label!r} is "
+                       f"longer than {MAX_LABEL} characters; shorten it")
+    for region in content.regions:
+        if len(region.municipalities) + CONTROLS > MAX_QUICK_REPLIES:
+            yield (f"areas.yaml: region {region.name!r} has too many municipalities for one "
+                   "set of buttons; split the region")
+
+
+@check
+def flow_links_lead_to_the_end(content: Content) -> Iterator[str]:
+    flow = content.flow
+    ids = [s.id for s in flow.steps]
+    if flow.start not in ids:
+        yield f"flows/questionnaire.yaml: start {flow.start!r} is not a step"
+        return
+    for step in flow.steps:
+        if step.next != DONE and step.next not in ids:
+            yield (f"flows/questionnaire.yaml: step {step.id!r} goes next to {step.next!r}, "
+                   f"which is not a step; use a step id or {DONE!r}")
+    seen, here = [], flow.start
+    while here != DONE and here in ids and here not in seen:
+        seen.append(here)
+        here = flow.step(here).next
+    if here != DONE:
+        yield "flows/questionnaire.yaml: the steps loop and never reach 'done'; fix a 'next'"
+    for step_id in set(ids) - set(seen):
+        yield f"flows/questionnaire.yaml: step {step_id!r} is never asked; link it with 'next'"
+
+
+@check
+def messages_are_all_there(content: Content) -> Iterator[str]:
+    for key in MESSAGE_KEYS:
+        if not str(content.messages.get(key, "")).strip():
+            yield f"messages.yaml: message {key!r} is missing; add it"
+
+
+@check
+def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
+    values = _answer_values(content)
+    fields = list(values)
+    for combo in itertools.product(*(sorted(values[f]) for f in fields)):
+        answers = dict(zip(fields, combo, strict=True))
+        found = match(content, answers)
+        if not found.offices:
+            yield (f"rules.yaml: nobody with answers {answers} gets an office; give the "
+                   "fallback rule an office that serves everyone (areas: [\"*\"])")
+            return
+
+
+def problems(content: Content) -> list[str]:
+    """Run every check; return the problems found, each naming what to fix."""
+    return [problem for rule in CHECKS for problem in rule(content)]
+
+
+# Verdicts by bundle id: a bundle id is a checksum of its files, so its verdict never changes.
+_CHECKED: dict[str, list[str]] = {}
+
+
+def require_fine(content: Content) -> None:
+    """Raise ContentError listing every problem, so bad content never starts the bot."""
+    if content.bundle_id not in _CHECKED:
+        _CHECKED[content.bundle_id] = problems(content)
+    if found := _CHECKED[content.bundle_id]:
+        raise ContentError("the content needs fixing:\n" + "\n".join(found))
+
+
+@click.command("check")
+def check_command() -> None:
+    """Check the content and the questionnaire; exit 1 if anything needs fixing."""
+    # Editors run this after every change: it needs no app, database or LINE settings.
+    config = current_app.config if has_app_context() else settings.content_folders()
+    content = bundle.load(config["CONTENT_DIR"], config["FLOWS_DIR"])
+    found = problems(content)
+    for problem in found:
+        click.echo(problem, err=True)
+    if found:
+        raise SystemExit(1)
+    click.echo(f"Content {content.bundle_id} is fine: {len(content.programmes)} programmes, "
+               f"{len(content.offices)} offices, {len(content.rules.rules)} rules, "
+               f"{len(content.flow.steps)} questions.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(check_command)

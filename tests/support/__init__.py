@@ -1,0 +1,1 @@
+"""Helpers the tests share, so conversation tests read like the conversation."""

@@ -1,0 +1,41 @@
+"""Apps under test: connected to the LINE stand-in, on a database of the test's own."""
+
+from __future__ import annotations
+
+import os
+
+from flask.testing import FlaskClient
+
+from bot import create_app
+from bot.db.database import database
+from bot.db.models import Base
+from tests.support.line_api import LineApi
+from tests.support.line_user import SECRET, TOKEN
+
+# Set TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test to run on PostgreSQL.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+class ServerLikeClient(FlaskClient):
+    """A test client that reads and closes each response as a WSGI server does."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+def make_app(database_url: str, line_api: LineApi, **config):
+    """Create the app connected to the LINE stand-in, on this database, with its tables."""
+    app = create_app({
+        "DATABASE_URL": database_url,
+        "LINE_CHANNEL_SECRET": SECRET,
+        "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
+        "LINE_API_BASE_URL": line_api.url,
+        "TSUNAGU_SECRET_KEY": "test-secret-key",
+        "LINE_CONNECTED": True,
+        "TESTING": True,
+        **config,
+    })
+    app.test_client_class = ServerLikeClient
+    Base.metadata.create_all(database(app).engine)
+    return app

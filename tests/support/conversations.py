@@ -1,0 +1,56 @@
+"""Reading what the store kept, and walking a person through the questionnaire."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.conversations.keys import user_key
+from bot.db.database import transaction
+from bot.db.models import Conversation, ProcessedEvent, Referral
+from tests.support.events import text_event
+from tests.support.line_user import LineUser
+
+
+def count(app, model) -> int:
+    with transaction(app) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def state_of(app) -> tuple[str, dict] | None:
+    with transaction(app) as session:
+        conv = session.scalars(select(Conversation)).one_or_none()
+        return (conv.state, dict(conv.answers)) if conv else None
+
+
+def answer_up_to_area(line_user):
+    line_user.follow()
+    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない"):
+        line_user.tap(label)
+
+
+def processed(app, event_id: str) -> bool:
+    """Tell whether the event id is recorded as acted on."""
+    with transaction(app) as session:
+        return session.get(ProcessedEvent, event_id) is not None
+
+
+def state_for(app, user: LineUser) -> tuple[str, dict] | None:
+    """Return one person's conversation state and answers, or None."""
+    with transaction(app) as session:
+        conv = session.get(Conversation, user_key(app.config["TSUNAGU_SECRET_KEY"],
+                                                  user.user_id))
+        return (conv.state, dict(conv.answers)) if conv else None
+
+
+AREA_ANSWERS = {"subject": "self", "age": "40-44", "age_years": "", "employment": "regular",
+                "single_parent": "no", "hikikomori": "none"}
+
+
+def finish_while_line_fails(app, user: LineUser, fail) -> None:
+    """Answer the rest, the area while LINE fails: one referral, then the person starts over."""
+    user.tap("いいえ")
+    user.tap("とくにない")
+    fail(text_event(user, "大仙市"))
+    assert count(app, Referral) == 1
+    assert count(app, Conversation) == 0
+    assert user.say("こんにちは")[-1] == "どなたについてのご相談ですか？"

@@ -1,0 +1,14 @@
+"""Where the tests' material lives, all inside the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# LINE's OpenAPI descriptions and the SDK's sample webhook payloads (Apache-2.0, see their
+# README and LICENSE files).
+LINE_OPENAPI = ROOT / "tests" / "line" / "openapi"
+SPEC_PATH = LINE_OPENAPI / "messaging-api.yml"
+SAMPLES = ROOT / "tests" / "line" / "samples" / "webhook.json"
+# The facts the contact details come from, with their sources.
+FACTS = ROOT / "docs" / "sources" / "akita-support-facts.md"
