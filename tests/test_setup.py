@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -13,11 +14,10 @@ from sqlalchemy import create_engine, inspect
 from bot import create_app
 from bot.db.database import database
 from bot.db.models import Base
-from bot.settings import ConfigError
+from bot.settings import ConfigError, Settings
 from tests.support.paths import ROOT
 
-SETTINGS = ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TSUNAGU_ENV",
-            "TSUNAGU_SECRET_KEY", "DATABASE_URL")
+SETTINGS = tuple(Settings.model_fields)
 
 
 @pytest.fixture
@@ -90,3 +90,91 @@ def test_gunicorn_workers_keep_the_loaded_app_out_of_full_collections(monkeypatc
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("name", "value", "expects"), [
+    ("LINE_REPLY_BUDGET", "1.2s", "valid number"),
+    ("LINE_REPLY_BUDGET", "0", "greater than 0"),
+    ("TSUNAGU_MAX_BODY_BYTES", "1MB", "valid integer"),
+    ("TSUNAGU_MAX_BODY_BYTES", "-5", "greater than 0"),
+    ("TSUNAGU_ENV", "prod", "'development' or 'production'"),
+    ("TSUNAGU_REDIS_URL", "localhost:6379", "redis://host:6379/0"),
+    ("TSUNAGU_WORKERS", "two", "valid integer"),
+])
+def test_a_bad_setting_names_the_variable_and_what_it_expects(clean_env, name, value, expects):
+    clean_env.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        create_app()
+    message = str(caught.value)
+    assert message.startswith(f"{name}={value!r} is not valid") and expects in message
+    assert "\n" not in message
+
+
+def test_cli_prints_a_bad_number_as_one_line(clean_env):
+    clean_env.setenv("LINE_REPLY_BUDGET", "fast")
+    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "stats"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("tsunagu: LINE_REPLY_BUDGET='fast' is not valid: Input "
+                                     "should be a valid number, unable to parse string as a "
+                                     "number")
+
+
+def test_gunicorn_config_refuses_a_bad_setting_in_one_line(clean_env):
+    import runpy
+
+    clean_env.setenv("TSUNAGU_ENV", "development")  # the config would set production
+    clean_env.setenv("TSUNAGU_THREADS", "lots")
+    with pytest.raises(SystemExit, match="^tsunagu: TSUNAGU_THREADS='lots' is not valid"):
+        runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_config_takes_its_numbers_from_the_settings(clean_env):
+    import runpy
+
+    clean_env.setenv("TSUNAGU_ENV", "development")  # the config would set production
+    clean_env.setenv("TSUNAGU_WORKERS", "3")
+    clean_env.setenv("TSUNAGU_REDIS_URL", "redis://127.0.0.1:6379/0")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (config["workers"], config["threads"]) == (3, 8)
+    clean_env.delenv("TSUNAGU_REDIS_URL")
+    clean_env.setenv("TSUNAGU_LOG_LEVEL", "WARNING")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (config["threads"], config["loglevel"]) == (32, "warning")
+
+
+def test_upgrade_from_one_column_per_answer_keeps_every_referral(app, database_url):
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.db.database import alembic_config
+
+    engine = create_engine(database_url)
+    Base.metadata.drop_all(engine)
+    config = alembic_config(database_url)
+    command.upgrade(config, "0001")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO referrals (id, day, content_version, subject, age_band, employment, "
+            "single_parent, hikikomori, area) VALUES (7, '2026-04-01', 'abc', 'family', "
+            "'45-49', 'job_seeking', :yes, 'family', '大館市')"), {"yes": True})
+        conn.execute(text("INSERT INTO referral_targets VALUES (7, 'office', 'saposute')"))
+        conn.execute(text("INSERT INTO conversations VALUES ('k', 'abc', 'age', '{}', 1, "
+                          "'2026-04-01 00:00:00+00')"))
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        referral = conn.execute(text("SELECT bundle_id, flow, answers FROM referrals")).one()
+        kept = conn.execute(text("SELECT bundle_id, state FROM conversations")).one()
+        targets = conn.execute(text("SELECT referral_id, code FROM referral_targets")).all()
+    answers = referral.answers if isinstance(referral.answers, dict) else json.loads(
+        referral.answers)
+    assert (referral.bundle_id, referral.flow) == ("abc", "questionnaire")
+    assert answers == {"subject": "family", "age": "45-49", "employment": "job_seeking",
+                       "single_parent": "yes", "hikikomori": "family", "area": "大館市"}
+    assert tuple(kept) == ("abc", "age")
+    assert [tuple(t) for t in targets] == [(7, "saposute")]
+    command.downgrade(config, "0001")  # and back, for an operator who must
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT age_band, single_parent, area FROM referrals")).one()
+    assert (row.age_band, bool(row.single_parent), row.area) == ("45-49", True, "大館市")
+    engine.dispose()

@@ -26,6 +26,11 @@ class ContentSource:
         """Return the bundle new conversations start on."""
         return self._current
 
+    def use(self, content: Content) -> None:
+        """Start new conversations on this bundle; conversations begun before keep theirs."""
+        self._known[content.bundle_id] = content
+        self._current = content
+
     def get(self, bundle_id: str) -> Content | None:
         """Return the bundle with this id, or None if the app does not have it (any more)."""
         return self._known.get(bundle_id)
