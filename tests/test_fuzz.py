@@ -401,7 +401,7 @@ def stored_conversations(draw):
     answers = draw(st.dictionaries(st.one_of(st.sampled_from(STEPS), st.text(max_size=6)),
                                    st.one_of(st.sampled_from(VALUES), st.text(max_size=8)),
                                    max_size=8))
-    # The engine only ever stores digits here (bot.answers.parse_age), or nothing.
+    # The engine only ever stores digits here (bot.dialogue.answers.parse_age), or nothing.
     answers["age_years"] = draw(st.one_of(st.just(""), st.integers(0, 999).map(str)))
     return state, answers
 
