@@ -63,7 +63,7 @@ def test_runtimes_are_built_once_and_bounded():
     for other in others:
         source.use(other)
         assert built.current().content is other
-    assert len(built._built) == 2  # the oldest was let go
+    assert len(built) == 2  # the oldest was let go
     assert built.for_bundle(first.bundle_id).content is first  # and is built again on demand
     assert built.for_bundle("never-heard-of") is built.current()
 

@@ -2,7 +2,7 @@
 
 `runtimes(app).for_bundle(bundle_id)` gives the runtime a conversation started on (or the
 current one when the app no longer has that bundle); runtimes are immutable and shared by
-all threads, and only the most recently used few are kept.
+all threads, and only the few built last are kept.
 """
 
 from __future__ import annotations
@@ -35,13 +35,16 @@ class Runtime:
 
 
 class Runtimes:
-    """Build each bundle's runtime once; keep at most `size` of them."""
+    """Build each bundle's runtime once; keep the `size` built last."""
 
     def __init__(self, source: ContentSource, size: int = 8) -> None:
         self.source = source
         self.size = size
         self._built: OrderedDict[str, Runtime] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._built)
 
     def current(self) -> Runtime:
         """Return the runtime new conversations start on."""
