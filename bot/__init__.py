@@ -32,7 +32,8 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     logging.getLogger("transitions").setLevel(logging.WARNING)
     database.init_app(app)
     source.init_app(app)
-    checks.require_fine(source.content_source(app).current())
+    bundles = source.content_source(app)
+    checks.require_fine(bundles.current())
     store.init_app(app)
     retention.init_app(app)
     stats.init_app(app)
@@ -46,6 +47,6 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
         from bot.line import webhook as webhook_module
 
         client.init_app(app)
-        runtime.init_app(app, source.content_source(app))
+        runtime.init_app(app, bundles)
         webhook_module.init_app(app)
     return app

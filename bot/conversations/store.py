@@ -78,8 +78,6 @@ Decide = Callable[[Stored | None], Decision]
 
 CONVERSATIONS = Conversation.__table__
 EVENTS = ProcessedEvent.__table__
-REFERRALS = records.REFERRALS
-TARGETS = records.TARGETS
 
 # Statements are built once: building them per event costs more than running them.
 NOW = bindparam("now", type_=DateTime(timezone=True))
@@ -176,13 +174,13 @@ def _at_once(kind: str, referral: bool):
     statement = select(func.count()).select_from(marked)
     if not referral:
         return statement
-    new = (insert(REFERRALS).from_select(list(records.ROW_PARAMS),
+    new = (insert(records.REFERRALS).from_select(list(records.ROW_PARAMS),
                                          select(*records.ROW_PARAMS.values()).select_from(marked))
-           .returning(REFERRALS.c.id).cte("referral"))
+           .returning(records.REFERRALS.c.id).cte("referral"))
     named = func.unnest(bindparam("kinds", type_=ARRAY(String)),
                         bindparam("codes", type_=ARRAY(String))).table_valued(
         "kind", "code").render_derived("named")
-    targets = insert(TARGETS).from_select(
+    targets = insert(records.TARGETS).from_select(
         ["referral_id", "kind", "code"],
         select(new.c.id, named.c.kind, named.c.code).select_from(new.join(named, true())))
     return statement.add_cte(targets.cte("targets"))

@@ -52,14 +52,8 @@ class Runtimes:
 
     def for_bundle(self, bundle_id: str | None) -> Runtime:
         """Return the runtime of this bundle, or the current one if it is unknown."""
-        if bundle_id is not None:
-            runtime = self._built.get(bundle_id)
-            if runtime is not None:
-                return runtime
-            content = self.source.get(bundle_id)
-            if content is not None:
-                return self._runtime(content)
-        return self.current()
+        content = self.source.get(bundle_id) if bundle_id is not None else None
+        return self._runtime(content or self.source.current())
 
     def _runtime(self, content: Content) -> Runtime:
         runtime = self._built.get(content.bundle_id)
