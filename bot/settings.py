@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Several bots may share one Redis, each with its own stream.
     TSUNAGU_REPLY_STREAM: str = Field("tsunagu:replies", min_length=1)
     TSUNAGU_MAX_BODY_BYTES: int = Field(1024 * 1024, gt=0)
+    # Fiscal years a referral record is kept after its own (`tsunagu purge`; the privacy note).
+    TSUNAGU_KEEP_REFERRAL_YEARS: int = Field(5, ge=1, le=30)
     # gunicorn.conf.py
     TSUNAGU_BIND: str = "0.0.0.0:8000"
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
@@ -120,6 +122,7 @@ def from_env(instance_path: str) -> dict:
         "REDIS_URL": s.TSUNAGU_REDIS_URL,
         "REPLY_STREAM": s.TSUNAGU_REPLY_STREAM,
         "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
+        "KEEP_REFERRAL_YEARS": s.TSUNAGU_KEEP_REFERRAL_YEARS,
     }
 
 

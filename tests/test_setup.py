@@ -156,19 +156,20 @@ def test_upgrade_from_one_column_per_answer_keeps_every_referral(app, database_u
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO referrals (id, day, content_version, subject, age_band, employment, "
-            "single_parent, hikikomori, area) VALUES (7, '2026-04-01', 'abc', 'family', "
+            "single_parent, hikikomori, area) VALUES (7, '2026-04-17', 'abc', 'family', "
             "'45-49', 'job_seeking', :yes, 'family', '大館市')"), {"yes": True})
         conn.execute(text("INSERT INTO referral_targets VALUES (7, 'office', 'saposute')"))
         conn.execute(text("INSERT INTO conversations VALUES ('k', 'abc', 'age', '{}', 1, "
                           "'2026-04-01 00:00:00+00')"))
     command.upgrade(config, "head")
     with engine.connect() as conn:
-        referral = conn.execute(text("SELECT bundle_id, flow, answers FROM referrals")).one()
+        referral = conn.execute(text("SELECT bundle_id, flow, answers, month FROM referrals")).one()
         kept = conn.execute(text("SELECT bundle_id, state FROM conversations")).one()
         targets = conn.execute(text("SELECT referral_id, code FROM referral_targets")).all()
     answers = referral.answers if isinstance(referral.answers, dict) else json.loads(
         referral.answers)
     assert (referral.bundle_id, referral.flow) == ("abc", "questionnaire")
+    assert str(referral.month) == "2026-04-01"  # the month only, since 0003
     assert answers == {"subject": "family", "age": "45-49", "employment": "job_seeking",
                        "single_parent": "yes", "hikikomori": "family", "area": "大館市"}
     assert tuple(kept) == ("abc", "age")

@@ -14,9 +14,10 @@ def add_referral(app, day: dt.date, area: str, programmes: list[str], offices: l
     targets = [ReferralTarget(kind="programme", code=p) for p in programmes]
     targets += [ReferralTarget(kind="office", code=o) for o in offices]
     with transaction(app) as session:
-        session.add(Referral(day=day, bundle_id="v", flow="questionnaire", answers={
-            "subject": "self", "age": "40-44", "employment": "regular", "single_parent": "no",
-            "hikikomori": "none", "area": area}, targets=targets))
+        session.add(Referral(month=day.replace(day=1), bundle_id="v", flow="questionnaire",
+                             answers={"subject": "self", "age": "40-44", "employment": "regular",
+                                      "single_parent": "no", "hikikomori": "none", "area": area},
+                             targets=targets))
 
 
 def stats(runner, *args) -> dict:

@@ -31,6 +31,8 @@ class Step(_Strict):
     ask: dict[str, str]  # question text by subject ("default", "self", "family")
     options: list[Option] = Field(default_factory=list)
     next: str = DONE
+    # How the privacy note names this answer, kept in the anonymous counts (e.g. 年代（5歳きざみ）).
+    counted_as: str = ""
 
     def question(self, wording: str | None) -> str:
         return self.ask.get(wording or "", self.ask["default"])

@@ -47,7 +47,9 @@ class Referral(Base):
     __tablename__ = "referrals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    # The first day of the month it was made in: the counts need no finer time, and a day
+    # with a small municipality and a few answers could point to one household.
+    month: Mapped[dt.date] = mapped_column(Date, index=True)
     bundle_id: Mapped[str] = mapped_column(String(32))
     flow: Mapped[str] = mapped_column(String(32))  # which questionnaire (its `flow:` name)
     # Each step's answer as its option value (an age band, never the age typed): the step ids

@@ -34,8 +34,10 @@ def tel_uri(phone: str) -> str:
 class Renderer:
     """Turn the engine's says into at most five LINE messages, as the JSON LINE takes."""
 
-    def __init__(self, content: Content) -> None:
+    def __init__(self, content: Content, values: dict[str, str] | None = None) -> None:
         self.content = content
+        # Facts of this deployment that messages may name, e.g. {keep_years} in the privacy note.
+        self.values = values or {}
         # Questions and fixed texts never change for one content version: build each once.
         # The cached dicts are shared, so nothing may modify a rendered message.
         self._cache: dict[object, list[dict]] = {}
@@ -59,7 +61,7 @@ class Renderer:
 
     def _one(self, say) -> list[Message]:
         if isinstance(say, Say):
-            return [TextMessage(text=self.content.message(say.key))]
+            return [TextMessage(text=self.content.message(say.key, **self.values))]
         if isinstance(say, Ask):
             return [self._ask(say)]
         if isinstance(say, Crisis):

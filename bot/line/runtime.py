@@ -30,16 +30,18 @@ class Runtime:
     renderer: Renderer
 
     @classmethod
-    def of(cls, content: Content) -> Runtime:
-        return cls(content, Dialogue(content), Renderer(content))
+    def of(cls, content: Content, values: dict[str, str] | None = None) -> Runtime:
+        return cls(content, Dialogue(content), Renderer(content, values))
 
 
 class Runtimes:
     """Build each bundle's runtime once; keep the `size` built last."""
 
-    def __init__(self, source: ContentSource, size: int = 8) -> None:
+    def __init__(self, source: ContentSource, size: int = 8,
+                 values: dict[str, str] | None = None) -> None:
         self.source = source
         self.size = size
+        self.values = values  # the deployment's facts the messages name
         self._built: OrderedDict[str, Runtime] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -59,7 +61,7 @@ class Runtimes:
         runtime = self._built.get(content.bundle_id)
         if runtime is not None:
             return runtime
-        built = Runtime.of(content)  # outside the lock: building takes milliseconds
+        built = Runtime.of(content, self.values)  # outside the lock: building takes milliseconds
         with self._lock:
             runtime = self._built.setdefault(content.bundle_id, built)
             self._built.move_to_end(content.bundle_id)
@@ -74,5 +76,6 @@ def runtimes(app: Flask | None = None) -> Runtimes:
 
 
 def init_app(app: Flask, source: ContentSource) -> None:
-    app.extensions[_KEY] = runtimes_ = Runtimes(source)
+    values = {"keep_years": str(app.config["KEEP_REFERRAL_YEARS"])}
+    app.extensions[_KEY] = runtimes_ = Runtimes(source, values=values)
     runtimes_.current()  # build it now, not on the first event

@@ -1,4 +1,4 @@
-"""An anonymous referral record: the day, the bundle, the answers as categories, the targets."""
+"""An anonymous referral record: the month, the bundle, the answers as categories, the targets."""
 
 from __future__ import annotations
 
@@ -29,8 +29,14 @@ class Record:
     targets: tuple[tuple[str, str], ...]  # (kind, code): ("programme", id) or ("office", id)
 
     def row(self, day: dt.date, bundle_id: str) -> dict:
-        """Return the values of its `referrals` row."""
-        return {"day": day, "bundle_id": bundle_id, "flow": self.flow, "answers": self.answers}
+        """Return the values of its `referrals` row (made on this day: kept as its month)."""
+        return {"month": month_of(day), "bundle_id": bundle_id, "flow": self.flow,
+                "answers": self.answers}
+
+
+def month_of(day: dt.date) -> dt.date:
+    """Return the first day of the day's month, as referral records keep time."""
+    return day.replace(day=1)
 
 
 def record(flow: Flow, answers: dict[str, str], programmes: Iterable[str],

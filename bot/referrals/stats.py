@@ -15,13 +15,15 @@ from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
 from bot.db.models import Referral, ReferralTarget
+from bot.referrals.record import month_of
 
 
 def _within(query, start: dt.date | None, end: dt.date | None):
+    # Records keep only their month: a bound counts its whole month.
     if start:
-        query = query.where(Referral.day >= start)
+        query = query.where(Referral.month >= month_of(start))
     if end:
-        query = query.where(Referral.day <= end)
+        query = query.where(Referral.month <= month_of(end))
     return query
 
 
@@ -40,7 +42,7 @@ def _by_answer(session: Session, field: str, start, end) -> dict[str, int]:
 
 def counts(session: Session, content: Content, start: dt.date | None = None,
            end: dt.date | None = None) -> dict:
-    """Count referrals between two days (inclusive): in total, by target and by each answer."""
+    """Count referrals of the months from start to end (inclusive), in total and by each kind."""
     total = session.scalar(_within(select(func.count()).select_from(Referral), start, end))
     flows = _within(select(Referral.flow, func.count()).group_by(Referral.flow), start, end)
     # The flow's steps are the answer fields: a new question is counted with no code change.
@@ -82,8 +84,10 @@ def render_table(result: dict, content: Content) -> str:
 @click.command("stats")
 @with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day, YYYY-MM-DD.")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m", "%Y-%m-%d"]),
+              help="First month, YYYY-MM (a day counts its whole month).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m", "%Y-%m-%d"]),
+              help="Last month, YYYY-MM (a day counts its whole month).")
 def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Print anonymous referral counts."""
     content = content_source(current_app).current()

@@ -132,6 +132,18 @@ def flow_links_lead_to_the_end(content: Content) -> Iterator[str]:
 
 
 @check
+def privacy_note_names_every_kept_answer(content: Content) -> Iterator[str]:
+    note = str(content.messages.get("privacy", ""))
+    for step in content.flow.steps:
+        if not step.counted_as:
+            yield (f"flows/questionnaire.yaml: step {step.id!r} has no counted_as; say how the "
+                   "privacy note names this answer (every answer is kept in the counts)")
+        elif step.counted_as not in note:
+            yield (f"messages.yaml: the privacy note does not name {step.counted_as!r} (step "
+                   f"{step.id!r}), which the counts keep; add it to the note")
+
+
+@check
 def messages_are_all_there(content: Content) -> Iterator[str]:
     for key in MESSAGE_KEYS:
         if not str(content.messages.get(key, "")).strip():

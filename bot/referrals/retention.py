@@ -1,0 +1,28 @@
+"""How long referral records are kept: a number of fiscal years (April to March) after their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete
+
+from bot.db.database import Database
+from bot.db.models import Referral
+
+
+def fiscal_year(day: dt.date) -> int:
+    """Return the fiscal year (年度) a day belongs to: April 2026 to March 2027 is 2026."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def first_kept_month(today: dt.date, keep_years: int) -> dt.date:
+    """Return the oldest month kept: a record stays keep_years fiscal years after its own."""
+    return dt.date(fiscal_year(today) - keep_years, 4, 1)
+
+
+def purge_referrals(db: Database, today: dt.date, keep_years: int) -> int:
+    """Delete referral records (with their targets) kept long enough; return how many."""
+    with db.transaction() as session:
+        # Their targets go with them (ON DELETE CASCADE).
+        return session.execute(delete(Referral).where(
+            Referral.month < first_kept_month(today, keep_years))).rowcount

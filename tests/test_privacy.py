@@ -1,0 +1,89 @@
+"""What the bot keeps is exactly what its privacy note says it keeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import inspect, select
+
+from bot.content.source import content_source
+from bot.db.database import database, transaction
+from bot.db.models import Referral, ReferralTarget
+from bot.referrals.retention import first_kept_month, fiscal_year, purge_referrals
+from bot.studio.checks import problems
+from tests.support.apps import make_app
+from tests.support.line_user import LineUser
+from tests.support.personas import PERSONAS, only_referral, play
+
+# How the note names each column a referral record keeps ("answers" holds one value per
+# question; the flow's `counted_as` names each). A new column fails here until it is named.
+NAMED = {"month": "ご案内した月", "bundle_id": "質問の種類と版", "flow": "質問の種類と版",
+         "answers": None}
+TARGETS_NAMED = "ご案内した支援と相談先"
+
+
+def note(line_user) -> str:
+    texts = line_user.follow()
+    return next(t for t in texts if t.startswith("【個人情報について】"))
+
+
+def test_the_note_names_every_column_a_referral_keeps(app, line_user):
+    said = note(line_user)
+    columns = {c.name for c in Referral.__table__.c} - {"id"}
+    assert columns == set(NAMED), "name the new column in the note and in NAMED"
+    for column, words in NAMED.items():
+        assert words is None or words in said, column
+    assert {c.name for c in ReferralTarget.__table__.c} == {"referral_id", "kind", "code"}
+    assert TARGETS_NAMED in said
+    for step in content_source(app).current().flow.steps:
+        assert step.counted_as and step.counted_as in said, step.id
+
+
+def test_the_note_says_how_long_each_thing_is_kept(app, line_user):
+    said = note(line_user)
+    assert "30日間やりとりがないとき" in said and "ブロックされたとき" in said
+    assert "5年度" in said and "{" not in said
+    assert "LINEのIDは記録しません" in said
+
+
+def test_the_note_follows_the_configured_years(database_url, line_api):
+    app = make_app(database_url, line_api, KEEP_REFERRAL_YEARS=3)
+    assert "3年度" in note(LineUser(app.test_client(), line_api))
+    database(app).dispose()
+
+
+def test_a_referral_keeps_each_answer_as_its_option_and_only_the_month(app, line_user):
+    play(line_user, PERSONAS[0])  # types its age: "42"
+    referral = only_referral(app)
+    assert referral.month == dt.datetime.now(dt.UTC).date().replace(day=1)
+    assert "42" not in str(referral.answers.values()) and referral.answers["age"] == "40-44"
+    kept = {c["name"] for c in inspect(database(app).engine).get_columns("referrals")}
+    assert kept - {"id"} == set(NAMED)
+
+
+def test_check_fails_when_the_note_leaves_an_answer_out(app):
+    content = content_source(app).current()
+    messages = {**content.messages, "privacy": content.messages["privacy"].replace(
+        "ひとり親かどうか、", "")}
+    found = problems(content.model_copy(update={"messages": messages}))
+    assert any("does not name 'ひとり親かどうか'" in p for p in found)
+
+
+def test_fiscal_years_run_from_april():
+    assert fiscal_year(dt.date(2027, 3, 31)) == 2026
+    assert fiscal_year(dt.date(2026, 4, 1)) == 2026
+    # Made in FY2026 and kept 5 fiscal years after it: gone from April 2032.
+    assert first_kept_month(dt.date(2032, 3, 31), 5) == dt.date(2026, 4, 1)
+    assert first_kept_month(dt.date(2032, 4, 1), 5) == dt.date(2027, 4, 1)
+
+
+def test_purge_deletes_referrals_kept_long_enough_with_their_targets(app):
+    with transaction(app) as session:
+        for month in (dt.date(2027, 3, 1), dt.date(2027, 4, 1)):
+            session.add(Referral(month=month, bundle_id="v", flow="questionnaire",
+                                 answers={"area": "秋田市"},
+                                 targets=[ReferralTarget(kind="office", code="hw-akita")]))
+    assert purge_referrals(database(app), dt.date(2032, 4, 1), 5) == 1
+    with transaction(app) as session:
+        assert session.scalars(select(Referral.month)).all() == [dt.date(2027, 4, 1)]
+        assert len(session.scalars(select(ReferralTarget)).all()) == 1
