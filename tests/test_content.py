@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,10 +15,13 @@ import pytest
 from bot import create_app
 from bot.content.bundle import load as load_content
 from bot.content.files import ContentError
+from bot.dialogue.engine import Result
 from bot.dialogue.matching import match, offices_for
+from bot.line.limits import MAX_BUBBLES
+from bot.line.render import Renderer
 from bot.studio.checks import problems
 from bot.studio.flowdoc import render
-from tests.support.paths import FACTS, ROOT
+from tests.support.paths import FACT_FILES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +69,63 @@ def test_everyone_gets_a_programme_and_a_place_to_go(content):
         assert all(p.audience == "citizens" for p in found.programmes), answers
 
 
+def every_answer_combination(content):
+    """Yield every combination of every question's options, and all municipalities."""
+    area = content.flow.area_step
+    values = [content.municipalities if area and s.id == area.id else [o.value for o in s.options]
+              for s in content.flow.steps]
+    for combo in itertools.product(*values):
+        yield dict(zip([s.id for s in content.flow.steps], combo, strict=True))
+
+
+def test_everyone_gets_an_office_with_a_phone_or_web_button(content):
+    total, unreachable = 0, []
+    for answers in every_answer_combination(content):
+        total += 1
+        shown = match(content, answers).offices[:MAX_BUBBLES]  # the cards LINE shows
+        if not any(o.phone or o.url for o in shown):
+            unreachable.append(answers)
+    assert total >= 8400  # 2 × 7 × 4 × 2 × 3 × 25 today; questions only gain options
+    assert not unreachable, (f"{len(unreachable)} of {total} combinations reach no office "
+                             f"with a phone or url, e.g. {unreachable[:3]}")
+
+
+def test_every_municipality_has_a_window_to_call(content):
+    for place in content.municipalities:
+        windows = offices_for(content, "nearest:jiritsu-soudan", place)
+        assert [o for o in windows if o.phone and place in o.areas], place
+
+
+def test_the_plans_offices_stay_beside_the_reachable_ones(content):
+    """The rules add reachable offices; the offices the plan names are still given."""
+    answers = {"subject": "self", "age": "35-39", "employment": "non_regular",
+               "single_parent": "yes", "hikikomori": "self", "area": "仙北市"}
+    given = [o.id for o in match(content, answers).offices]
+    for office in ("hw-akita-senmon", "hw-kakunodate", "mothers-corner", "single-parent-center",
+                   "hikikomori-center", "fukushi-kankyo", "semboku-soudan", "kenshakyo",
+                   "boshi-kafu-rengokai"):
+        assert office in given, office
+    assert len(given) <= MAX_BUBBLES
+
+
+def test_an_office_with_no_contact_says_how_to_reach_it_instead(content):
+    answers = {"subject": "self", "age": "40-44", "employment": "job_seeking",
+               "single_parent": "no", "hikikomori": "none", "area": "北秋田市"}
+    found = match(content, answers)
+    assert [o.id for o in found.offices] == ["hw-akita-senmon", "hw-takanosu",
+                                              "kitaakita-kurashi"]
+    messages = Renderer(content).render([Result(found, None)])
+    cards = next(m for m in messages if m["type"] == "flex")["contents"]["contents"]
+    hint = content.message("office_contact_unknown")
+    assert "準備中" not in hint
+    for card, office in zip(cards, found.offices, strict=True):
+        texts = [c.get("text") for c in card["body"]["contents"]]
+        if office.phone or office.url:
+            assert hint not in texts and card["footer"]["contents"], office.id
+        else:
+            assert hint in texts and "footer" not in card, office.id
+
+
 def test_nearest_prefers_the_local_office(content):
     assert [o.id for o in offices_for(content, "nearest:fukushi-kankyo", "大館市")] == [
         "fukushi-kankyo-odate"]
@@ -82,8 +143,8 @@ def test_buttons_fit_lines_limits(content):
 
 
 def test_no_contact_detail_is_invented(content):
-    """Every phone number and address shipped is one the facts file gives."""
-    facts = FACTS.read_text(encoding="utf-8")
+    """Every phone number and address shipped is one the facts files give."""
+    facts = "\n".join(path.read_text(encoding="utf-8") for path in FACT_FILES)
     for office in content.offices.values():
         if office.phone:
             assert office.phone in facts, office.id
@@ -92,7 +153,7 @@ def test_no_contact_detail_is_invented(content):
             assert office.address.split("（")[0] in facts, office.id
         assert not office.hours, office.id  # no opening hours are confirmed yet
     for line in content.safety.crisis_lines:
-        assert line.phone in facts
+        assert line.phone in facts, line.name
 
 
 def test_broken_content_is_reported_with_the_file(tmp_path):
@@ -119,6 +180,20 @@ def test_check_command_accepts_the_shipped_content(runner):
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
     assert "36 programmes" in result.output
+    assert re.search(r"\b(\d+) of \1 answer combinations reach an office with a phone or web "
+                     r"button", result.output), result.output
+
+
+def test_check_reports_answers_that_reach_no_office_to_call(tmp_path):
+    content_dir, flows_dir = copy_content(tmp_path)
+    offices = (content_dir / "offices.yaml").read_text(encoding="utf-8")
+    (content_dir / "offices.yaml").write_text(
+        re.sub(r"(?m)^    (phone|url): .*\n", "", offices), encoding="utf-8")
+    found = problems(load_content(content_dir, flows_dir))
+    unreachable = [p for p in found if "no office with a phone or web button" in p]
+    assert len(unreachable) == 1, found
+    assert re.search(r"rules\.yaml: (\d+) of \1 answer combinations get no office", unreachable[0])
+    assert "'area': '" in unreachable[0] and "nearest:jiritsu-soudan" in unreachable[0]
 
 
 def test_check_names_the_file_the_item_and_the_fix(tmp_path):

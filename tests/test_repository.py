@@ -8,7 +8,7 @@ import subprocess
 
 import yaml
 
-from tests.support.paths import FACTS, LINE_OPENAPI, ROOT, SAMPLES, SPEC_PATH
+from tests.support.paths import FACT_FILES, LINE_OPENAPI, ROOT, SAMPLES, SPEC_PATH
 
 # Built from pieces so that this file does not contain them itself.
 OUTSIDE = ["..", "/shared"], ["/work", "/shared"], ["TSUNAGU_", "SHARED"]
@@ -40,30 +40,34 @@ def test_no_tracked_file_refers_to_a_path_outside_the_repository():
     assert not found, found
 
 
+def citation_problems(name: str, sources: list[str]) -> list[str]:
+    """Return what is wrong with one item's sources: each names a file here, its URLs are there."""
+    facts = "".join(p.read_text("utf-8") for p in sorted(SOURCES.glob("*.md")))
+    problems = [] if sources else [f"{name}: no sources"]
+    for source in sources:
+        cited = [ROOT / m for m in re.findall(r"docs/(?:plan|sources)/[\w.-]+", source)]
+        if not cited or not all(p.is_file() for p in cited):
+            problems.append(f"{name}: {source!r} cites no file in docs/plan/ or docs/sources/")
+        for url in re.findall(r"https?://[^\s;,)]+", source):
+            if url not in facts:
+                problems.append(f"{name}: {url} is in no file of docs/sources/")
+    return problems
+
+
 def test_every_office_cites_its_sources_and_when_they_were_checked():
     offices = yaml.safe_load((ROOT / "content" / "offices.yaml").read_text("utf-8"))["offices"]
     assert offices
-    facts = "".join(p.read_text("utf-8") for p in sorted(SOURCES.glob("*.md")))
     problems = []
     for office in offices:
         oid = office["id"]
-        sources = office.get("sources") or []
-        if not sources:
-            problems.append(f"{oid}: no sources")
+        problems += citation_problems(oid, office.get("sources") or [])
         if not isinstance(office.get("checked"), datetime.date):
             problems.append(f"{oid}: no checked date (got {office.get('checked')!r})")
-        for source in sources:
-            cited = [ROOT / m for m in re.findall(r"docs/(?:plan|sources)/[\w.-]+", source)]
-            if not cited or not all(p.is_file() for p in cited):
-                problems.append(f"{oid}: {source!r} cites no file in docs/plan/ or docs/sources/")
-            for url in re.findall(r"https?://[^\s;,)]+", source):
-                if url not in facts:
-                    problems.append(f"{oid}: {url} is in no file of docs/sources/")
     assert not problems, problems
 
 
 def test_the_material_the_tests_and_content_use_is_in_the_repository():
-    for path in (SPEC_PATH, LINE_OPENAPI / "webhook.yml", SAMPLES, FACTS, PLAN):
+    for path in (SPEC_PATH, LINE_OPENAPI / "webhook.yml", SAMPLES, *FACT_FILES, PLAN):
         assert path.is_file(), path
         assert path.stat().st_size > 0, path
     for folder in (LINE_OPENAPI, SAMPLES.parent):

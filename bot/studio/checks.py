@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import click
 from flask import Flask, current_app, has_app_context
@@ -12,9 +13,9 @@ from bot import settings
 from bot.content import bundle
 from bot.content.files import ContentError
 from bot.content.flow import DONE
-from bot.content.schema import AgeRange, Content
-from bot.dialogue.matching import NEAREST, match
-from bot.line.limits import MAX_LABEL, MAX_QUICK_REPLIES
+from bot.content.schema import AgeRange, Content, Office
+from bot.dialogue.matching import NEAREST, holds, match
+from bot.line.limits import MAX_BUBBLES, MAX_LABEL, MAX_QUICK_REPLIES
 
 CONTROLS = 2  # 戻る and 最初から
 MESSAGE_KEYS = (
@@ -150,17 +151,77 @@ def messages_are_all_there(content: Content) -> Iterator[str]:
             yield f"messages.yaml: message {key!r} is missing; add it"
 
 
+def reachable(office: Office) -> bool:
+    """Tell whether an office's card has a tap-to-call or a web button."""
+    return bool(office.phone or office.url)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What every combination of answers is given (each question's options × municipalities)."""
+
+    total: int
+    no_office: list[dict[str, str]]  # answers given no office at all
+    unreachable: list[dict[str, str]]  # answers given no office with a phone or url
+
+    @property
+    def reached(self) -> int:
+        return self.total - len(self.unreachable)
+
+
+# By bundle id (a checksum of its files), so one `tsunagu check` plays the answers once.
+_COVERAGE: dict[str, Coverage] = {}
+
+
+def coverage(content: Content) -> Coverage:
+    """Play every combination of answers through the rules, as `match` gives them."""
+    if content.bundle_id in _COVERAGE:
+        return _COVERAGE[content.bundle_id]
+    values = _answer_values(content)
+    area = content.flow.area_step
+    places = sorted(values.pop(area.id)) if area else [""]
+    fields = list(values)
+    # `match` gives the same offices to everyone whom the same rules fit in the same
+    # municipality: find the rules once per combination of the other answers, and ask
+    # `match` once per group, so that thousands of combinations stay fast.
+    by_area = [r for r in content.rules.rules if area and area.id in r.when]
+    others = [r for r in content.rules.rules if r not in by_area]
+    shown_for: dict[tuple, list[Office]] = {}
+    total, no_office, unreachable = 0, [], []
+    for combo in itertools.product(*(sorted(values[f]) for f in fields)):
+        rest = dict(zip(fields, combo, strict=True))
+        fit = tuple(r.id for r in others if holds(content, r, rest))
+        for place in places:
+            answers = {**rest, area.id: place} if area else rest
+            key = (place, fit, *(r.id for r in by_area if holds(content, r, answers)))
+            if key not in shown_for:  # the cards LINE shows
+                shown_for[key] = match(content, answers).offices[:MAX_BUBBLES]
+            total += 1
+            if not shown_for[key]:
+                no_office.append(answers)
+            if not any(reachable(o) for o in shown_for[key]):
+                unreachable.append(answers)
+    _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable)
+    return _COVERAGE[content.bundle_id]
+
+
 @check
 def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
-    values = _answer_values(content)
-    fields = list(values)
-    for combo in itertools.product(*(sorted(values[f]) for f in fields)):
-        answers = dict(zip(fields, combo, strict=True))
-        found = match(content, answers)
-        if not found.offices:
-            yield (f"rules.yaml: nobody with answers {answers} gets an office; give the "
-                   "fallback rule an office that serves everyone (areas: [\"*\"])")
-            return
+    if found := coverage(content).no_office:
+        yield (f"rules.yaml: nobody with answers {found[0]} gets an office; give the "
+               "fallback rule an office that serves everyone (areas: [\"*\"])")
+
+
+@check
+def everyone_can_call_or_open_a_place(content: Content) -> Iterator[str]:
+    cover = coverage(content)
+    if cover.unreachable and not cover.no_office:
+        examples = "; ".join(str(answers) for answers in cover.unreachable[:3])
+        yield (f"rules.yaml: {len(cover.unreachable)} of {cover.total} answer combinations "
+               f"get no office with a phone or web button, e.g. {examples}; add to a rule "
+               "that fits them an office with a phone or url (such as "
+               "\"nearest:jiritsu-soudan\", the municipality's window), or fill the office's "
+               "phone or url in offices.yaml from docs/sources/")
 
 
 def problems(content: Content) -> list[str]:
@@ -194,6 +255,9 @@ def check_command() -> None:
     click.echo(f"Content {content.bundle_id} is fine: {len(content.programmes)} programmes, "
                f"{len(content.offices)} offices, {len(content.rules.rules)} rules, "
                f"{len(content.flow.steps)} questions.")
+    cover = coverage(content)
+    click.echo(f"{cover.reached} of {cover.total} answer combinations reach an office with a "
+               "phone or web button.")
 
 
 def init_app(app: Flask) -> None:

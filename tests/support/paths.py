@@ -10,5 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LINE_OPENAPI = ROOT / "tests" / "line" / "openapi"
 SPEC_PATH = LINE_OPENAPI / "messaging-api.yml"
 SAMPLES = ROOT / "tests" / "line" / "samples" / "webhook.json"
-# The facts the contact details come from, with their sources.
+# The facts the contact details come from, with their sources: the first file (2026-11) and
+# its companion with more detail (2026-12).
 FACTS = ROOT / "docs" / "sources" / "akita-support-facts.md"
+MORE_FACTS = ROOT / "docs" / "sources" / "akita-offices-2026-12.md"
+FACT_FILES = (FACTS, MORE_FACTS)
