@@ -15,9 +15,9 @@ import pytest
 from bot import create_app
 from bot.content.bundle import load as load_content
 from bot.content.files import ContentError
-from bot.dialogue.engine import Result
+from bot.dialogue.engine import Crisis, Result
 from bot.dialogue.matching import match, offices_for
-from bot.line.limits import MAX_BUBBLES
+from bot.line.limits import MAX_BUBBLES, MAX_LABEL
 from bot.line.render import Renderer
 from bot.studio.checks import problems
 from bot.studio.flowdoc import render
@@ -154,6 +154,27 @@ def test_no_contact_detail_is_invented(content):
         assert not office.hours, office.id  # no opening hours are confirmed yet
     for line in content.safety.crisis_lines:
         assert line.phone in facts, line.name
+        assert line.sources, line.name
+
+
+def test_crisis_reply_gives_the_free_lines_first_and_says_which_is_charged(content):
+    lines = content.safety.crisis_lines
+    assert lines[0].free and lines[0].hours  # the first line is free and says when it answers
+    costs = [line.free for line in lines]
+    assert costs == sorted(costs, key=lambda free: {True: 0, None: 1, False: 2}[free])
+    charged = [line for line in lines if line.free is False]
+    assert [line.phone for line in charged] == ["0570-064-556"]  # a paid ナビダイヤル
+    text, card = Renderer(content).render([Crisis()])
+    listing = text["text"]
+    assert listing.index("0120-279-338") < listing.index("0570-064-556")
+    assert "0120-279-338（無料・24時間）" in listing
+    assert "0570-064-556（通話料がかかります）" in listing
+    assert "IP電話" in listing
+    boxes = card["contents"]["body"]["contents"]
+    buttons = [c for box in boxes for c in box["contents"] if c["type"] == "button"]
+    assert [b["action"]["uri"] for b in buttons] == [
+        "tel:" + line.phone.replace("-", "") for line in lines]
+    assert all(len(b["action"]["label"]) <= MAX_LABEL for b in buttons)
 
 
 def test_broken_content_is_reported_with_the_file(tmp_path):

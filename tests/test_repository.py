@@ -66,6 +66,14 @@ def test_every_office_cites_its_sources_and_when_they_were_checked():
     assert not problems, problems
 
 
+def test_every_crisis_line_cites_its_sources():
+    safety = yaml.safe_load((ROOT / "content" / "safety.yaml").read_text("utf-8"))
+    lines = safety["crisis_lines"]
+    assert lines
+    problems = [p for line in lines for p in citation_problems(line["name"], line.get("sources"))]
+    assert not problems, problems
+
+
 def test_the_material_the_tests_and_content_use_is_in_the_repository():
     for path in (SPEC_PATH, LINE_OPENAPI / "webhook.yml", SAMPLES, *FACT_FILES, PLAN):
         assert path.is_file(), path

@@ -135,10 +135,18 @@ def test_crisis_message_is_answered_with_crisis_lines_and_not_stored(app, line_u
     line_user.tap("ご本人")
     before = state_of(app)
     texts = line_user.say(words)
-    assert "0570-064-556" in texts[0] and "0120-279-338" in texts[0]
+    listing = texts[0]
+    # The free 24-hour line comes first with its hours; the paid ナビダイヤル last, said to be so.
+    assert listing.index("0120-279-338（無料・24時間）") < listing.index("0570-064-556")
+    assert "0570-064-556（通話料がかかります）" in listing
+    assert listing.count("通話料がかかります") == 1
+    assert "0120-735-256" in listing  # the Akita line
     cards = line_user.messages[1]
-    uris = [b["action"]["uri"] for b in cards["contents"]["body"]["contents"]]
-    assert uris == ["tel:0570064556", "tel:0120279338"]
+    buttons = [c for box in cards["contents"]["body"]["contents"] for c in box["contents"]
+               if c["type"] == "button"]
+    uris = [b["action"]["uri"] for b in buttons]
+    assert uris[0] == "tel:0120279338" and uris[-1] == "tel:0570064556"
+    assert all(len(b["action"]["label"]) <= 20 for b in buttons)
     assert texts[-1].startswith("年齢を教えてください")  # the questionnaire can go on
     assert state_of(app) == before
     assert words not in caplog.text
@@ -147,7 +155,8 @@ def test_crisis_message_is_answered_with_crisis_lines_and_not_stored(app, line_u
 
 def test_crisis_message_before_any_conversation(app, line_user):
     texts = line_user.say("死にたい")
-    assert "0120-279-338" in texts[0]
+    assert texts[0].index("0120-279-338（無料・24時間）") < texts[0].index("0570-064-556")
+    assert "通話料がかかります" in texts[0]
     assert count(app, Conversation) == 0
 
 

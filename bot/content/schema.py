@@ -87,9 +87,17 @@ class Rules(Strict):
 
 
 class CrisisLine(Strict):
+    """A phone line for a person in crisis; only what a source gives."""
+
     name: str
     phone: str
+    # True: a source says the call is free; False: it says the call is charged; None: no
+    # source says, and the reply says nothing about the cost.
+    free: bool | None = None
+    hours: str = ""  # when it answers, as the source gives it
     note: str = ""
+    verify: bool = False  # from a secondary or old source: editors should confirm it
+    sources: list[str] = Field(default_factory=list)
 
 
 class Safety(Strict):

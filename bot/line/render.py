@@ -17,7 +17,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.content.schema import Content, Office
+from bot.content.schema import Content, CrisisLine, Office
 from bot.dialogue.engine import Ask, Crisis, Result, Say, answer_data, command_data, region_data
 from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_LABEL, MAX_MESSAGES, MAX_TEXT
 
@@ -91,15 +91,34 @@ class Renderer:
         return TextMessage(text=text, quickReply=QuickReply(items=items + self._controls(step.id)))
 
     def _crisis(self) -> list[Message]:
-        lines = self.content.safety.crisis_lines
-        listing = "\n".join(f"・{line.name}\n  {line.phone}（{line.note}）" for line in lines)
-        text = f"{self.content.message('crisis')}\n\n{listing}"
-        buttons = [FlexButton(style="primary", height="sm", margin="sm",
-                              action=URIAction(label=f"{line.name[:14]}に電話",
-                                               uri=tel_uri(line.phone)))
-                   for line in lines]
-        bubble = FlexBubble(body=FlexBox(layout="vertical", contents=buttons))
+        # Free lines first, charged ones last; each says what the call costs (where a source
+        # says) and when the line answers.
+        order = {True: 0, None: 1, False: 2}
+        lines = sorted(self.content.safety.crisis_lines, key=lambda line: order[line.free])
+        listing = "\n".join(self._crisis_line(line) for line in lines)
+        text = f"{self.content.message('crisis')}\n\n{listing}"[:MAX_TEXT]
+        bubble = FlexBubble(body=FlexBox(layout="vertical", spacing="lg",
+                                         contents=[self._crisis_box(line) for line in lines]))
         return [TextMessage(text=text), FlexMessage(altText=text[:MAX_ALT_TEXT], contents=bubble)]
+
+    def _crisis_box(self, line: CrisisLine) -> FlexBox:
+        """One line in the bubble: its name, cost and hours, and a button that calls it."""
+        label = self.content.message("crisis_call", phone=line.phone)[:MAX_LABEL]
+        contents = [FlexText(text=line.name, weight="bold", size="sm", wrap=True)]
+        if terms := self._crisis_terms(line):
+            contents.append(FlexText(text=terms, size="xs", color="#666666", wrap=True))
+        contents.append(FlexButton(style="primary" if line.free else "secondary", height="sm",
+                                   action=URIAction(label=label, uri=tel_uri(line.phone))))
+        return FlexBox(layout="vertical", spacing="xs", contents=contents)
+
+    def _crisis_terms(self, line: CrisisLine) -> str:
+        cost = {True: "crisis_free", False: "crisis_charged"}.get(line.free)
+        return "・".join(p for p in (cost and self.content.message(cost), line.hours) if p)
+
+    def _crisis_line(self, line: CrisisLine) -> str:
+        terms = self._crisis_terms(line)
+        text = f"・{line.name}\n  {line.phone}" + (f"（{terms}）" if terms else "")
+        return f"{text}\n  {line.note}" if line.note else text
 
     def _result(self, result: Result) -> list[dict]:
         intro = f"result_intro_{result.wording}"
