@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -15,16 +16,20 @@ from hypothesis import event as note
 from hypothesis import strategies as st
 
 from bot.content.bundle import load as load_content
+from bot.content.flow import DONE
 from bot.conversations.keys import user_key
 from bot.db.database import transaction
-from bot.db.models import Conversation, ProcessedEvent, Referral
+from bot.db.models import Conversation, ProcessedEvent, Referral, utcnow
 from bot.dialogue.engine import (
     BACK_WORDS,
+    DOUBLE_TAP_WINDOW,
+    LAST_STEP,
     RESTART_WORDS,
     Dialogue,
     Follow,
     OtherMessage,
     Postback,
+    Say,
     Text,
     answer_data,
     command_data,
@@ -32,6 +37,7 @@ from bot.dialogue.engine import (
 )
 from bot.line.render import Renderer
 from tests.support.conversations import count
+from tests.support.events import reply_calls
 from tests.support.line_api import REPLY_PATH, limit_problems, load_spec
 from tests.support.line_user import SECRET, LineUser, sign
 from tests.support.paths import ROOT
@@ -90,6 +96,7 @@ actions = st.one_of(
     taps, taps,
     # Tapping the first button (an answer) a few times in a row gets conversations to the end.
     st.tuples(st.just("answer"), st.integers(1, 8)),
+    st.just(("again",)),  # the newest button tapped once more: a double tap
 )
 scripts = st.integers(1, 3).flatmap(lambda people: st.lists(
     st.tuples(st.integers(0, people - 1), actions), min_size=1, max_size=20))
@@ -103,9 +110,20 @@ def state_for(app, user: LineUser) -> tuple[str, dict] | None:
         return (conv.state, dict(conv.answers)) if conv else None
 
 
-def model_step(conv, inp):
+def since_change(app, user: LineUser) -> dt.timedelta | None:
+    """Return how long ago one person's stored conversation last changed, or None."""
+    key = user_key(app.config["TSUNAGU_SECRET_KEY"], user.user_id)
+    with transaction(app) as session:
+        conv = session.get(Conversation, key)
+        if conv is None:
+            return None
+        changed = conv.updated_at
+        return utcnow() - (changed if changed.tzinfo else changed.replace(tzinfo=dt.UTC))
+
+
+def model_step(conv, inp, since: dt.timedelta | None = None):
     """Return the conversation after one input, as the conversation store keeps it."""
-    outcome = ENGINE.respond(conv, inp)
+    outcome = ENGINE.respond(conv, inp, since)
     if outcome.changed or (conv is not None and outcome.state is None):
         return (outcome.state, outcome.answers) if outcome.state else None
     return conv
@@ -118,16 +136,20 @@ class Person:
         self.user = LineUser(client, line_api)
         self.buttons: list[str] = []  # the postback data of the newest reply's quick replies
         self.expected = None  # the conversation the engine says is kept
+        self.silent = False  # whether the engine says the newest event gets no reply
+        self.tapped = ""  # the postback data of the newest tap
 
-    def act(self, action: tuple) -> tuple[int, list[dict]]:
-        """Do one thing on LINE; return the webhook's status and the reply's messages."""
+    def act(self, action: tuple, since: dt.timedelta | None = None) -> tuple[int, list[dict]]:
+        """Do one thing on LINE, `since` the conversation last changed; return the webhook's
+        status and the reply's messages."""
         event, inp = self._event(action)
         status = self.user.post(event).status_code
         reply = self.user.api.reply_for(event.get("replyToken", ""))
-        if reply:
+        if reply:  # an event with no reply leaves the person looking at the reply before
             items = (reply[-1].get("quickReply") or {}).get("items", [])
             self.buttons = [i["action"]["data"] for i in items if "data" in i["action"]]
-        self.expected = model_step(self.expected, inp) if inp is not None else None
+        self.silent = inp is None or not ENGINE.respond(self.expected, inp, since).says
+        self.expected = model_step(self.expected, inp, since) if inp is not None else None
         return status, reply
 
     def _event(self, action: tuple) -> tuple[dict, object]:
@@ -150,7 +172,11 @@ class Person:
         if kind == "text":
             message = {"id": "3", "type": "text", "text": args[0], "quoteToken": "q"}
             return user.event("message", message=message), Text(args[0])
-        data = args[0] if kind == "postback" else self._button(args[0])
+        if kind == "again":
+            data = self.tapped
+        else:
+            data = args[0] if kind == "postback" else self._button(args[0])
+        self.tapped = data
         return user.event("postback", postback={"data": data}), Postback(data)
 
     def _button(self, index: int) -> str:
@@ -173,11 +199,15 @@ def test_any_sequence_of_events_keeps_every_conversation_sound(app, client, line
 
 def act_and_check(app, line_api, person: Person, action: tuple) -> bool:
     """Do one thing as this person and check the invariants; return whether it ended."""
-    status, reply = person.act(action)
+    status, reply = person.act(action, since_change(app, person.user))
     assert status == 200
     assert line_api.violations == []
-    if action[0] != "unfollow":
-        assert 1 <= len(reply) <= 5, "every event from a person is answered"
+    if person.silent:  # an unfollow, or the button just answered tapped again at once
+        if action[0] != "unfollow":
+            note("a double tap got no reply")
+        assert reply_calls(line_api, person.user.last_token) == []
+    else:
+        assert 1 <= len(reply) <= 5, "every other event from a person is answered"
     state = state_for(app, person.user)
     assert state is None or state[0] in FLOW.state_names
     assert state == person.expected
@@ -441,16 +471,57 @@ def reply_problems(messages) -> list[str]:
     return problems + [f"{p.property}: {p.message}" for p in limit_problems(body)]
 
 
+# How long ago the stored conversation last changed: unknown, at once, or later (a worker's
+# clock may be a little behind another's).
+sinces = st.one_of(st.none(), st.timedeltas(dt.timedelta(seconds=-2), 2 * DOUBLE_TAP_WINDOW))
+
+
 @PURE
-@given(conv=conversations, inp=inputs)
-def test_engine_answers_anything_with_a_known_state_and_a_sendable_reply(conv, inp):
-    outcome = ENGINE.respond(conv, inp)
+@given(conv=conversations, inp=inputs, since=sinces)
+def test_engine_answers_anything_with_a_known_state_and_a_sendable_reply(conv, inp, since):
+    outcome = ENGINE.respond(conv, inp, since)
     assert outcome.state is None or outcome.state in FLOW.state_names
-    assert outcome.referral is None or outcome.state is None, "a referral ends the conversation"
-    messages = RENDERER.render(outcome.says)
+    if outcome.referral is not None:
+        assert outcome.state == DONE, "a referral ends the conversation"
+        assert outcome.answers == {LAST_STEP: conv[0]}, "and keeps none of its answers"
     note("a referral" if outcome.referral else "no referral")
+    if not outcome.says:  # no reply at all: only a double tap, which changes nothing
+        note("a double tap")
+        assert isinstance(inp, Postback) and since is not None and since <= DOUBLE_TAP_WINDOW
+        assert not outcome.changed and (outcome.state, outcome.answers) == conv
+        return
+    messages = RENDERER.render(outcome.says)
     assert 1 <= len(messages) <= 5
     assert reply_problems(messages) == []
+
+
+@PURE
+@given(conv=answered_conversations(states=tuple(STEPS[1:])), since=sinces)
+def test_the_answer_just_given_tapped_again_is_one_tap_at_once_and_stale_later(conv, since):
+    state, answers = conv
+    previous = FLOW.previous(state)
+    outcome = ENGINE.respond(conv, Postback(answer_data(previous, answers[previous])), since)
+    if since is not None and since <= DOUBLE_TAP_WINDOW:
+        assert outcome.says == [] and not outcome.changed
+    else:
+        assert outcome.says[0] == Say("stale_button") and not outcome.changed
+    assert (outcome.state, outcome.answers) == conv
+
+
+@PURE
+@given(conv=answered_conversations(states=(STEPS[-1],)),
+       place=st.sampled_from(CONTENT.municipalities), again=st.sampled_from(CONTENT.municipalities),
+       since=sinces)
+def test_the_last_button_tapped_again_after_the_referral_is_silent_at_once(conv, place, again,
+                                                                           since):
+    ended = ENGINE.respond(conv, Postback(answer_data(conv[0], place)))
+    marker = (ended.state, ended.answers)
+    outcome = ENGINE.respond(marker, Postback(answer_data(conv[0], again)), since)
+    assert outcome.referral is None
+    if since is not None and since <= DOUBLE_TAP_WINDOW:
+        assert outcome.says == [] and (outcome.state, outcome.answers) == marker
+    else:
+        assert outcome.says == [Say("ended_button")] and outcome.state is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -459,7 +530,7 @@ def test_engine_answers_anything_with_a_known_state_and_a_sendable_reply(conv, i
 def test_every_last_answer_gives_one_referral_and_a_sendable_result(conv, place, tapped):
     inp = Postback(answer_data(conv[0], place)) if tapped else Text(place)
     outcome = ENGINE.respond(conv, inp)
-    assert outcome.referral is not None and outcome.state is None
+    assert outcome.referral is not None and outcome.state == DONE
     assert outcome.referral.programmes and outcome.referral.offices, "everyone gets somewhere"
     messages = RENDERER.render(outcome.says)
     assert 1 <= len(messages) <= 5

@@ -17,7 +17,8 @@ from bot.db.database import database, transaction
 from bot.db.models import Conversation, ProcessedEvent, Referral
 from bot.dialogue.engine import Follow, Text
 from bot.line.webhook import act
-from tests.support.conversations import answer_up_to_area, count, state_of
+from tests.support.conversations import ENDED, answer_up_to_area, count, state_of
+from tests.support.events import reply_calls
 from tests.support.line_user import TOKEN, LineUser, sign
 from tests.support.paths import SAMPLES
 
@@ -96,19 +97,21 @@ def test_double_tap_advances_once(app, line_user, line_api):
     taps = [line_user.event("postback", postback={"data": data}) for _ in range(2)]
     assert post_together(app, taps) == [200, 200]
     assert state_of(app) == ("age", {"subject": "self"})
-    answers = sorted(line_api.reply_for(e["replyToken"])[0]["text"] for e in taps)
-    assert answers[0].startswith("前の質問のボタン")
-    assert answers[1].startswith("年齢を教えてください")
+    calls = [reply_calls(line_api, e["replyToken"]) for e in taps]
+    assert sorted(map(len, calls)) == [0, 1], "the second tap gets no reply at all"
+    answer = next(made for made in calls if made)[0].body["messages"]
+    assert len(answer) == 1 and answer[0]["text"].startswith("年齢を教えてください")
 
 
-def test_double_tap_on_the_last_question_counts_once(app, line_user):
+def test_double_tap_on_the_last_question_counts_once(app, line_user, line_api):
     answer_up_to_area(line_user)
     line_user.tap("県北")
     data = line_user.button_data("能代市")
     taps = [line_user.event("postback", postback={"data": data}) for _ in range(4)]
     assert post_together(app, taps) == [200] * 4
     assert count(app, Referral) == 1
-    assert count(app, Conversation) == 0
+    assert state_of(app) == ENDED
+    assert sorted(len(reply_calls(line_api, e["replyToken"])) for e in taps) == [0, 0, 0, 1]
 
 
 def test_first_messages_of_a_new_person_together_start_one_conversation(app, line_user):
@@ -182,7 +185,8 @@ def test_user_id_is_stored_and_logged_nowhere(app, line_user, caplog):
         assert user.user_id.lower() not in stored.lower()
     with transaction(app) as session:
         keys = session.scalars(select(Conversation.user_key)).all()
-    assert len(keys) == 1 and len(keys[0]) == 64
+    # The other person's conversation, and what the referral left for a double tap.
+    assert len(keys) == 2 and all(len(key) == 64 for key in keys)
 
 
 def test_standby_events_get_no_reply(app, line_user, line_api):

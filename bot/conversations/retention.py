@@ -1,4 +1,10 @@
-"""How long conversations and event ids are kept: `tsunagu purge` and forgetting on unfollow."""
+"""How long conversations and event ids are kept: `tsunagu purge` and forgetting on unfollow.
+
+A conversation is kept while it goes on, for at most 30 days without an event. A finished one
+leaves a marker (state `done`, no answers: only which step was answered last) so that a double
+tap of its last button gets no reply; the marker does that for `DOUBLE_TAP_WINDOW` (10 s) and
+is deleted at the person's next event or by the next `tsunagu purge`, whichever comes first.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,13 @@ import datetime as dt
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 
+from bot.content.flow import DONE
 from bot.conversations.store import IDLE_LIMIT
 from bot.db.database import Database, database
 from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.dialogue.engine import DOUBLE_TAP_WINDOW
 
 EVENT_MEMORY = dt.timedelta(days=7)  # LINE stops redelivering long before this
 
@@ -23,11 +31,13 @@ def forget(db: Database, key: str) -> None:
 
 
 def purge(db: Database, now: dt.datetime | None = None) -> tuple[int, int]:
-    """Delete idle conversations and old event ids; return how many of each."""
+    """Delete idle conversations, finished ones' markers and old event ids; count them."""
     now = now or utcnow()
     with db.transaction() as session:
-        convs = session.execute(delete(Conversation).where(
-            Conversation.updated_at < now - IDLE_LIMIT)).rowcount
+        convs = session.execute(delete(Conversation).where(or_(
+            Conversation.updated_at < now - IDLE_LIMIT,
+            (Conversation.state == DONE) & (Conversation.updated_at < now - DOUBLE_TAP_WINDOW),
+        ))).rowcount
         events = session.execute(delete(ProcessedEvent).where(
             ProcessedEvent.received_at < now - EVENT_MEMORY)).rowcount
     return convs, events
@@ -36,9 +46,9 @@ def purge(db: Database, now: dt.datetime | None = None) -> tuple[int, int]:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete conversations idle for 30 days and event ids older than 7 days."""
+    """Delete conversations idle for 30 days, finished ones' markers and event ids of 7 days."""
     convs, events = purge(database(current_app))
-    click.echo(f"Deleted {convs} idle conversations and {events} old event ids.")
+    click.echo(f"Deleted {convs} idle or finished conversations and {events} old event ids.")
 
 
 def init_app(app: Flask) -> None:

@@ -60,6 +60,7 @@ class Stored:
     state: str
     answers: dict[str, str]
     bundle_id: str  # the content bundle it started on
+    since: dt.timedelta | None = None  # how long ago it last changed, by this server's clock
 
 
 @dataclass(frozen=True)
@@ -128,9 +129,12 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 def _current(row, now: dt.datetime) -> Stored | None:
     """Return the conversation to continue; one idle too long starts afresh."""
-    if row.state is None or now - _aware(row.updated_at) > IDLE_LIMIT:
+    if row.state is None:
         return None
-    return Stored(row.state, dict(row.answers), row.bundle_id)
+    since = now - _aware(row.updated_at)
+    if since > IDLE_LIMIT:
+        return None
+    return Stored(row.state, dict(row.answers), row.bundle_id, since)
 
 
 def _kind(row, decision: Decision) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
@@ -60,11 +61,23 @@ class Result:
 
 @dataclass
 class Outcome:
-    says: list
+    says: list  # empty: send no reply at all (a double tap)
     state: str | None  # None: no conversation is kept
     answers: dict[str, str] = field(default_factory=dict)
     changed: bool = True
     referral: Match | None = None
+    referral_answers: dict[str, str] = field(default_factory=dict)  # what the referral counts
+
+
+# A second tap of the button just answered, this soon after the conversation last changed
+# (by the server's clock), is the same tap: people double-tap on slow phones. It gets no reply.
+# A tap later than this is an old button and is answered as one (stale_button, ended_button).
+DOUBLE_TAP_WINDOW = dt.timedelta(seconds=10)
+# A referral leaves the conversation at DONE with only this in its answers: the id of the step
+# answered last, never the answer, so that a double tap of that step's button gets no reply.
+# The marker does its work for DOUBLE_TAP_WINDOW; after that it counts as no conversation, and
+# it is gone at the person's next event or at the next `tsunagu purge`, whichever comes first.
+LAST_STEP = "last_step"
 
 
 BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
@@ -109,13 +122,22 @@ class Dialogue:
     def is_crisis(self, text: str) -> bool:
         return self.crisis.found_in(text)
 
-    def respond(self, conv: tuple[str, dict] | None, inp) -> Outcome:
-        """Return what to say and the conversation's next state for one input."""
+    def respond(self, conv: tuple[str, dict] | None, inp,
+                since: dt.timedelta | None = None) -> Outcome:
+        """Return what to say and the conversation's next state for one input.
+
+        `since` is how long ago the stored conversation last changed (None: unknown); the
+        engine keeps no clock, so the caller measures it.
+        """
         if isinstance(inp, Follow):
             return self._start(greet=True)
         if isinstance(inp, Text) and self.is_crisis(inp.text):
             return self._crisis(conv)
         command = self._command(inp)
+        if isinstance(inp, Postback) and command is None and self._tapped_again(conv, inp,
+                                                                               since):
+            state, answers = conv
+            return Outcome([], state, answers, changed=False)
         if conv is None or self.flow.step(conv[0]) is None:
             if isinstance(inp, Postback) and command is None:
                 return Outcome([Say("ended_button")], None, changed=False)
@@ -127,6 +149,21 @@ class Dialogue:
         if isinstance(inp, Text):
             return self._typed(conv, inp.text)
         return self._reask(conv, "not_text")
+
+    def _tapped_again(self, conv, inp: Postback, since: dt.timedelta | None) -> bool:
+        """Tell whether a tap is a second tap of the button just answered (a double tap)."""
+        if conv is None or since is None or since > DOUBLE_TAP_WINDOW:
+            return False
+        state, answers = conv
+        fields = _postback_fields(inp.data)
+        tapped = fields.get("s")
+        if state == DONE:  # a referral's marker: any button of the step that ended it
+            return tapped is not None and tapped == answers.get(LAST_STEP)
+        if self.flow.step(state) is None:
+            return False
+        previous = self.flow.previous(state)
+        return (previous is not None and tapped == previous and "v" in fields
+                and answers.get(previous) == fields["v"])
 
     def _command(self, inp) -> str | None:
         if isinstance(inp, Postback):
@@ -225,6 +262,6 @@ class Dialogue:
             self.questionnaire.detach(progress)
         if state == DONE:
             found = match(self.content, answers)
-            return Outcome([Result(found, self.flow.wording(answers))], None, answers,
-                           referral=found)
+            return Outcome([Result(found, self.flow.wording(answers))], DONE,
+                           {LAST_STEP: conv[0]}, referral=found, referral_answers=answers)
         return Outcome([self._ask(state, answers)], state, answers)

@@ -101,9 +101,10 @@ def _decide(runtime_of, inp) -> Callable[[Stored | None], Decision]:
     """Return the decision of one input, made with the bundle the conversation started on."""
     def decide(stored: Stored | None) -> Decision:
         runtime: Runtime = runtime_of(stored.bundle_id if stored else None)
-        outcome = runtime.dialogue.respond(stored and (stored.state, stored.answers), inp)
+        outcome = runtime.dialogue.respond(stored and (stored.state, stored.answers), inp,
+                                           stored and stored.since)
         found = outcome.referral
-        referral = found and record(runtime.content.flow, outcome.answers,
+        referral = found and record(runtime.content.flow, outcome.referral_answers,
                                     [p.id for p in found.programmes],
                                     [o.id for o in found.offices])
         return Decision(outcome.state, outcome.answers, runtime.content.bundle_id,
@@ -126,6 +127,9 @@ def _respond(event: dict, inp) -> None:
     if decision is None or not isinstance(token, str) or not token:
         return
     runtime, says = decision.payload
+    if not says:  # a second tap of the button just answered: the first tap's reply is enough
+        log.info("no reply: a double tap")
+        return
     messages = runtime.renderer.render(says)
     queue = outbox(app)
     if queue is not None and queue.put(token, messages):

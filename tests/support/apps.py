@@ -39,3 +39,18 @@ def make_app(database_url: str, line_api: LineApi, **config):
     app.test_client_class = ServerLikeClient
     Base.metadata.create_all(database(app).engine)
     return app
+
+
+# The settings another worker needs to be the same bot on the same database; the environment
+# variables have the same names.
+APP_SETTINGS = ("DATABASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN",
+                "LINE_API_BASE_URL", "TSUNAGU_SECRET_KEY", "LINE_REPLY_BUDGET")
+
+
+def twin_app(app, database_url: str | None = None):
+    """Build another app (another worker) with this one's settings, on this database URL."""
+    settings = {key: app.config[key] for key in APP_SETTINGS}
+    twin = create_app({**settings, "DATABASE_URL": database_url or app.config["DATABASE_URL"],
+                       "TESTING": True})
+    twin.test_client_class = app.test_client_class  # read and close responses alike
+    return twin

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
 
+from sqlalchemy import func, select, update
+
+from bot.content.flow import DONE
 from bot.conversations.keys import user_key
 from bot.db.database import transaction
-from bot.db.models import Conversation, ProcessedEvent, Referral
+from bot.db.models import Conversation, ProcessedEvent, Referral, utcnow
+from bot.dialogue.engine import DOUBLE_TAP_WINDOW, LAST_STEP
 from tests.support.events import text_event
 from tests.support.line_user import LineUser
+
+# What a referral leaves of a conversation, for a double tap of its last button: which step
+# was answered last (the area), none of the answers.
+ENDED = (DONE, {LAST_STEP: "area"})
+# Long after any double tap: a button tapped this late is an old button.
+LATER = dt.timedelta(minutes=2)
+assert LATER > DOUBLE_TAP_WINDOW
 
 
 def count(app, model) -> int:
@@ -20,6 +31,12 @@ def state_of(app) -> tuple[str, dict] | None:
     with transaction(app) as session:
         conv = session.scalars(select(Conversation)).one_or_none()
         return (conv.state, dict(conv.answers)) if conv else None
+
+
+def move_back(app, by: dt.timedelta = LATER) -> None:
+    """Make every conversation's last change look this much older, as when time passes."""
+    with transaction(app) as session:
+        session.execute(update(Conversation).values(updated_at=utcnow() - by))
 
 
 def answer_up_to_area(line_user):
@@ -52,5 +69,5 @@ def finish_while_line_fails(app, user: LineUser, fail) -> None:
     user.tap("とくにない")
     fail(text_event(user, "大仙市"))
     assert count(app, Referral) == 1
-    assert count(app, Conversation) == 0
+    assert state_for(app, user) == ENDED
     assert user.say("こんにちは")[-1] == "どなたについてのご相談ですか？"
