@@ -9,6 +9,8 @@ from sqlalchemy import func, select, update
 from bot.conversations.retention import purge
 from bot.db.database import database, transaction
 from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.dialogue.engine import DOUBLE_TAP_WINDOW
+from tests.support.conversations import ENDED, answer_up_to_area, state_for
 
 
 def age_everything(app, days: int) -> None:
@@ -30,7 +32,7 @@ def test_purge_deletes_conversations_idle_for_30_days(app, runner, make_user):
     active.follow()
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0
-    assert "Deleted 1 idle conversations" in result.output
+    assert "Deleted 1 idle or finished conversations" in result.output
     assert rows(app, Conversation) == 1
 
 
@@ -39,6 +41,19 @@ def test_purge_keeps_conversations_idle_for_less_than_30_days(app, line_user):
     age_everything(app, 29)
     assert purge(database(app))[0] == 0
     assert rows(app, Conversation) == 1
+
+
+def test_purge_deletes_what_a_referral_leaves_once_no_double_tap_can_come(app, make_user):
+    finished, going_on = make_user(), make_user()
+    answer_up_to_area(finished)
+    finished.say("大仙市")
+    going_on.follow()
+    assert state_for(app, finished) == ENDED
+    assert purge(database(app))[0] == 0  # a double tap may still come
+    later = utcnow() + DOUBLE_TAP_WINDOW + dt.timedelta(seconds=1)
+    assert purge(database(app), later)[0] == 1
+    assert state_for(app, finished) is None
+    assert state_for(app, going_on) == ("subject", {})  # a conversation goes on for 30 days
 
 
 def test_purge_forgets_event_ids_after_7_days(app, line_user):
