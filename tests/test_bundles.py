@@ -104,6 +104,7 @@ def test_a_conversation_on_a_bundle_the_app_no_longer_has_goes_on_with_the_curre
 
 NEW_QUESTION = """
   - id: wish
+    counted_as: いちばん受けたい支援
     ask:
       default: "いちばん受けたい支援はどれですか？"
     options:
@@ -121,7 +122,7 @@ NEW_RULE = """
     when:
       wish: [qualification]
     programmes: [long-term-training]
-    offices: [hw-akita-senmon]
+    offices: [hw-akita-senmon, kenshakyo]
 """
 
 
@@ -133,6 +134,8 @@ def test_a_new_question_and_a_rule_using_it_need_no_python(folders, database_url
     flow.write_text(flow.read_text(encoding="utf-8").replace(
         "\n  - id: area", NEW_QUESTION.rstrip("\n") + "\n\n  - id: area", 1), encoding="utf-8")
     edit(content_dir / "rules.yaml", "rules:\n", "rules:" + NEW_RULE)
+    # The privacy note names every answer the counts keep.
+    edit(content_dir / "messages.yaml", "市町村、", "市町村、いちばん受けたい支援、")
     app = make_app(database_url, line_api, CONTENT_DIR=str(content_dir),
                    FLOWS_DIR=str(flows_dir))
     user = LineUser(app.test_client(), line_api)

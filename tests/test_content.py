@@ -281,3 +281,20 @@ def test_check_names_each_problem_and_exits_1(tmp_path):
     result = run_check(TSUNAGU_CONTENT_DIR=str(content))
     assert result.returncode == 1
     assert "greeting" in result.stderr
+
+
+def test_a_person_outside_the_generations_ages_is_told_so_honestly(content):
+    answers = {"subject": "self", "employment": "regular", "single_parent": "no",
+               "hikikomori": "none", "area": "秋田市"}
+    assert match(content, {**answers, "age": "u35"}).says == ("note_younger",)
+    assert match(content, {**answers, "age": "60+"}).says == ("note_older",)
+    assert match(content, {**answers, "age": "40-44"}).says == ()
+    assert match(content, {**answers, "age": "35-39", "age_years": "34"}).says == (
+        "note_younger",)
+
+
+def test_a_rule_naming_a_missing_message_is_refused(content):
+    rules = content.rules.model_copy(update={"rules": [
+        *content.rules.rules, content.rules.rules[0].model_copy(update={"say": "no_such"})]})
+    found = problems(content.model_copy(update={"rules": rules}))
+    assert any("says 'no_such', which is not in messages.yaml" in p for p in found)

@@ -79,6 +79,7 @@ class Rule(Strict):
     when: dict[str, Wanted] = Field(default_factory=dict)  # step id -> wanted
     programmes: list[str] = Field(default_factory=list)
     offices: list[str] = Field(default_factory=list)  # office id or "nearest:<kind>"
+    say: str = ""  # a message (messages.yaml key) added to the result when the rule applies
 
 
 class Rules(Strict):

@@ -15,6 +15,7 @@ class Match:
     programmes: list[Programme]
     offices: list[Office]
     rules: list[str]
+    says: tuple[str, ...] = ()  # message keys the matched rules add to the result
 
 
 def age_range(content: Content, field: str, answers: dict[str, str]) -> tuple[int, int]:
@@ -83,4 +84,5 @@ def match(content: Content, answers: dict[str, str]) -> Match:
         extra_programmes, extra_offices = _resolve(content, [content.rules.fallback], area)
         programmes = programmes or extra_programmes
         offices = offices or extra_offices
-    return Match(programmes, offices, [r.id for r in chosen])
+    says = tuple(dict.fromkeys(r.say for r in chosen if r.say))
+    return Match(programmes, offices, [r.id for r in chosen], says)

@@ -126,13 +126,15 @@ class Renderer:
             intro = "result_intro"
         listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}"
                               for p in result.match.programmes)
+        notes = "".join(f"\n\n{self.content.message(key)}" for key in result.match.says)
         offices = result.match.offices[:MAX_BUBBLES]
         cards = FlexMessage(altText=self._offices_text(offices)[:MAX_ALT_TEXT],
                             contents=FlexCarousel(contents=[])).to_dict()
         # Each office's card is the same for everyone: build it once and reuse it.
         cards["contents"]["contents"] = [self._card(o) for o in offices]
         return [
-            TextMessage(text=f"{self.content.message(intro)}\n\n{listing}"[:MAX_TEXT]).to_dict(),
+            TextMessage(text=f"{self.content.message(intro)}\n\n{listing}{notes}"[:MAX_TEXT])
+            .to_dict(),
             cards,
             *self._cached(Say("result_closing")),
         ]

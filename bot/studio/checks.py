@@ -58,6 +58,14 @@ def _answer_values(content: Content) -> dict[str, set[str]]:
 
 
 @check
+def rule_messages_exist(content: Content) -> Iterator[str]:
+    for rule in [*content.rules.rules, content.rules.fallback]:
+        if rule.say and not str(content.messages.get(rule.say, "")).strip():
+            yield (f"rules.yaml: rule {rule.id!r} says {rule.say!r}, which is not in "
+                   "messages.yaml; add the message or fix the key")
+
+
+@check
 def rules_use_real_answers(content: Content) -> Iterator[str]:
     values = _answer_values(content)
     for rule in content.rules.rules:
