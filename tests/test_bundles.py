@@ -82,7 +82,8 @@ def test_a_conversation_goes_on_with_the_bundle_it_started_on(app, client, line_
     after.follow()
     assert after.tap("ご本人")[0].startswith("おいくつですか。")
 
-    for label in ("40〜44歳", "正社員", "いいえ", "とくにない", "中央", "秋田市"):
+    for label in ("40〜44歳", "正社員", "いいえ", "とくにない", "まずは話を聞いてほしい", "中央",
+                  "秋田市"):
         before.tap(label)
     assert only_referral(app).bundle_id == old.bundle_id
     assert runtimes(app).for_bundle(old.bundle_id).content is old
@@ -103,10 +104,10 @@ def test_a_conversation_on_a_bundle_the_app_no_longer_has_goes_on_with_the_curre
 
 
 NEW_QUESTION = """
-  - id: wish
-    counted_as: いちばん受けたい支援
+  - id: goal
+    counted_as: めざすこと
     ask:
-      default: "いちばん受けたい支援はどれですか？"
+      default: "いちばんめざしたいことはどれですか？"
     options:
       - value: qualification
         label: 資格をとりたい
@@ -120,7 +121,7 @@ NEW_RULE = """
   - id: wants-a-qualification
     note: "plan 2(3)イ: training towards a qualification"
     when:
-      wish: [qualification]
+      goal: [qualification]
     programmes: [long-term-training]
     offices: [hw-akita-senmon, kenshakyo]
 """
@@ -130,36 +131,36 @@ def test_a_new_question_and_a_rule_using_it_need_no_python(folders, database_url
                                                            tmp_path):
     content_dir, flows_dir = folders
     flow = flows_dir / "questionnaire.yaml"
-    edit(flow, "    next: area\n", "    next: wish\n")
+    edit(flow, "    next: area\n", "    next: goal\n")
     flow.write_text(flow.read_text(encoding="utf-8").replace(
         "\n  - id: area", NEW_QUESTION.rstrip("\n") + "\n\n  - id: area", 1), encoding="utf-8")
     edit(content_dir / "rules.yaml", "rules:\n", "rules:" + NEW_RULE)
     # The privacy note names every answer the counts keep.
-    edit(content_dir / "messages.yaml", "市町村、", "市町村、いちばん受けたい支援、")
+    edit(content_dir / "messages.yaml", "市町村、", "市町村、めざすこと、")
     app = make_app(database_url, line_api, CONTENT_DIR=str(content_dir),
                    FLOWS_DIR=str(flows_dir))
     user = LineUser(app.test_client(), line_api)
     user.follow()
-    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない"):
+    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない", "まずは話を聞いてほしい"):
         user.tap(label)
-    assert user.texts[-1] == "いちばん受けたい支援はどれですか？"
+    assert user.texts[-1] == "いちばんめざしたいことはどれですか？"
     user.say("資格です")
     user.tap("中央")
     user.tap("秋田市")
 
     referral = only_referral(app)
-    assert referral.answers["wish"] == "qualification"
+    assert referral.answers["goal"] == "qualification"
     assert ("programme", "long-term-training") in {(t.kind, t.code) for t in referral.targets}
     result = app.test_cli_runner().invoke(args=["stats", "--json"])
-    assert json.loads(result.output)["by_answer"]["wish"] == {"qualification": 1}
-    assert "By answer: wish" in app.test_cli_runner().invoke(args=["stats"]).output
+    assert json.loads(result.output)["by_answer"]["goal"] == {"qualification": 1}
+    assert "By answer: goal" in app.test_cli_runner().invoke(args=["stats"]).output
     assert count(app, Referral) == 1
 
 
 def test_a_rule_on_an_answer_no_question_gives_is_refused(folders, database_url, line_api):
     content_dir, flows_dir = folders
-    edit(content_dir / "rules.yaml", "rules:\n", "rules:" + NEW_RULE)  # no `wish` question
-    with pytest.raises(ContentError, match="asks for the answer 'wish'"):
+    edit(content_dir / "rules.yaml", "rules:\n", "rules:" + NEW_RULE)  # no `goal` question
+    with pytest.raises(ContentError, match="asks for the answer 'goal'"):
         make_app(database_url, line_api, CONTENT_DIR=str(content_dir), FLOWS_DIR=str(flows_dir))
 
 

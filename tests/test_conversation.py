@@ -16,14 +16,14 @@ def test_follow_greets_explains_privacy_and_asks_first_question(line_user):
 
 def test_questions_speak_of_the_family_member(line_user):
     line_user.follow()
-    assert "その方の年齢" in line_user.tap("ご家族")[0]
-    assert "その方" in line_user.tap("45〜49歳")[0]
+    assert "ご家族の方の年齢" in line_user.tap("ご家族")[0]
+    assert "ご家族の方" in line_user.tap("45〜49歳")[0]
 
 
 def test_questions_speak_to_the_person_themself(line_user):
     line_user.follow()
     question = line_user.tap("ご本人")[0]
-    assert question.startswith("年齢を教えてください") and "その方" not in question
+    assert question.startswith("年齢を教えてください") and "ご家族" not in question
 
 
 def test_typed_answers_in_many_forms_are_understood(app, line_user):
@@ -166,7 +166,8 @@ def test_button_of_a_finished_conversation_counts_nothing(app, line_user):
 
 def test_office_cards_have_call_and_web_buttons_where_known(line_user):
     line_user.follow()
-    for label in ("ご本人", "40〜44歳", "1年以上働いていない", "いいえ", "本人のこと"):
+    for label in ("ご本人", "40〜44歳", "1年以上働いていない", "いいえ", "ご本人のこと",
+                  "まずは話を聞いてほしい"):
         line_user.tap(label)
     line_user.say("秋田市")
     cards = next(m for m in line_user.messages if m["type"] == "flex")["contents"]["contents"]

@@ -57,7 +57,7 @@ def test_a_double_tap_of_an_answer_moves_once_and_gets_one_reply(app, line_user,
 
 def test_a_double_tap_of_any_answer_gets_one_reply(app, line_user, line_api):
     line_user.follow()
-    for label in ("ご家族", "45〜49歳", "正社員", "いいえ", "とくにない"):
+    for label in ("ご家族", "45〜49歳", "正社員", "いいえ", "とくにない", "まずは話を聞いてほしい"):
         before = len(line_api.replies)
         tap_twice(line_user, label)
         assert len(line_api.replies) == before + 1, label
@@ -137,7 +137,7 @@ def other_worker(app):
 def test_a_double_tap_reaching_two_workers_is_one_tap(app, other_worker, line_user, line_api):
     there = LineUser(other_worker.test_client(), line_api, user_id=line_user.user_id)
     line_user.follow()
-    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない"):
+    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない", "まずは話を聞いてほしい"):
         first, again = tap_twice(line_user, label, second=there)
         assert len(reply_calls(line_api, first["replyToken"])) == 1, label
         assert reply_calls(line_api, again["replyToken"]) == [], label
@@ -198,7 +198,7 @@ def test_every_kind_of_write_is_still_one_atomic_write(app, line_user, monkeypat
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
     assert [e["write"] for e in events] == [
-        ("insert", False), *[("update", False)] * 5, ("keep", False), ("update", True),
+        ("insert", False), *[("update", False)] * 6, ("keep", False), ("update", True),
         ("keep", False), ("delete", False), ("insert", False)]
     if store.at_once:  # PostgreSQL: one statement writes all of an event, without BEGIN
         assert [e["statements"] for e in events] == [1] * len(events)

@@ -589,7 +589,8 @@ def post_pair(urls: list[str], events: list[dict]) -> list[int]:
 
 ERROR_SAYS = ("前の質問のボタン", "このご案内は終わっています")  # stale button, ended button
 TAPS = [("ご本人", "age"), ("40〜44歳", "employment"), ("正社員", "single_parent"),
-        ("いいえ", "hikikomori"), ("とくにない", "area"), ("県南", "area"), ("大仙市", "done")]
+        ("いいえ", "hikikomori"), ("とくにない", "wish"), ("まずは話を聞いてほしい", "area"),
+        ("県南", "area"), ("大仙市", "done")]
 ROUNDS = 10
 
 

@@ -33,6 +33,28 @@ def test_referral_records_the_answers_and_no_one(app, line_user):
     play(line_user, PERSONAS[0])
     referral = only_referral(app)
     assert referral.answers == {"subject": "self", "age": "40-44", "employment": "non_regular",
-                                "single_parent": "no", "hikikomori": "none", "area": "秋田市"}
+                                "single_parent": "no", "hikikomori": "none", "wish": "talk",
+                                "area": "秋田市"}
     assert referral.flow == "questionnaire"
     assert referral.bundle_id == content_source(app).current().bundle_id
+
+
+def persona(name_start: str):
+    return next(p for p in PERSONAS if p.name.startswith(name_start))
+
+
+@pytest.mark.parametrize(("name", "note"), [("30-year-old", "それより若い方も"),
+                                            ("62-year-old", "それより上の年代の方も")])
+def test_a_person_outside_the_generations_ages_is_told_honestly(line_user, name, note):
+    play(line_user, persona(name))
+    assert note in line_user.texts[0]
+
+
+def test_the_generations_own_ages_get_no_such_note(line_user):
+    play(line_user, PERSONAS[0])
+    assert "就職氷河期世代（いま" not in line_user.text
+
+
+def test_a_programme_the_plan_lists_twice_is_shown_once(line_user):
+    play(line_user, persona("single parent worried about living costs"))
+    assert line_user.texts[0].count("資格取得中の費用・生活費の貸付") == 1

@@ -19,6 +19,9 @@ class Option(_Strict):
     value: str
     label: str  # quick-reply label (at most 20 characters)
     words: list[str] = Field(default_factory=list)  # typed words that mean this option
+    # Typed words that mean this option only as the question was worded for one answer of the
+    # flow's `wording_from` step: 「はい」 asked of the person means "self", of a family "family".
+    words_for: dict[str, list[str]] = Field(default_factory=dict)
     min: int | None = None  # age options: the band's bounds
     max: int | None = None
 

@@ -25,18 +25,18 @@ def _only_filler(rest: str) -> bool:
     return _FILLER.fullmatch(rest) is not None if rest else True
 
 
-def _means(option: Option, text: str) -> bool:
-    for word in (option.label, *option.words):
+def _means(option: Option, text: str, wording: str | None) -> bool:
+    for word in (option.label, *option.words, *option.words_for.get(wording or "", ())):
         word = normalise(word)
         if text == word or (text.startswith(word) and _only_filler(text[len(word):])):
             return True
     return False
 
 
-def match_option(step: Step, text: str) -> Option | None:
-    """Return the one option a typed answer clearly means, else None."""
+def match_option(step: Step, text: str, wording: str | None = None) -> Option | None:
+    """Return the one option a typed answer clearly means as the question was worded, else None."""
     text = normalise(text)
-    found = [o for o in step.options if _means(o, text)]
+    found = [o for o in step.options if _means(o, text, wording)]
     return found[0] if len(found) == 1 else None
 
 

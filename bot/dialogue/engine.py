@@ -235,7 +235,7 @@ class Dialogue:
             band = age_option(step, age)
             if band is not None:
                 return self._answer(conv, band.value, {step.years_key: str(age)})
-        option = match_option(step, text)
+        option = match_option(step, text, self.flow.wording(answers))
         if option is None:
             return self._reask(conv, "age_not_understood" if step.kind == "age"
                                else "not_understood")

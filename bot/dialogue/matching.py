@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.content.schema import AgeRange, Content, Office, Programme, Rule, Wanted
@@ -61,9 +62,13 @@ def _unique(items: list) -> list:
     return list({item.id: item for item in items}.values())
 
 
-def _resolve(content: Content, rules: list[Rule], area: str) -> tuple[list, list]:
+Resolve = Callable[[str, str], list[Office]]  # (office ref, municipality) -> offices
+
+
+def _resolve(content: Content, rules: list[Rule], area: str,
+             resolve: Resolve) -> tuple[list, list]:
     programmes = [content.programmes[p] for r in rules for p in r.programmes]
-    offices = [o for r in rules for ref in r.offices for o in offices_for(content, ref, area)]
+    offices = [o for r in rules for ref in r.offices for o in resolve(ref, area)]
     return _unique(programmes), _unique(offices)
 
 
@@ -75,13 +80,21 @@ def area_of(content: Content, answers: dict[str, str]) -> str:
 
 def match(content: Content, answers: dict[str, str]) -> Match:
     """Return the programmes and offices the rules give for these answers."""
-    area = area_of(content, answers)
     chosen = [r for r in content.rules.rules if holds(content, r, answers)]
-    programmes, offices = _resolve(content, chosen, area)
+    return match_rules(content, chosen, area_of(content, answers))
+
+
+def match_rules(content: Content, chosen: list[Rule], area: str,
+                resolve: Resolve | None = None) -> Match:
+    """Return what these rules, found to fit, give a person in this municipality."""
+    resolve = resolve or (lambda ref, place: offices_for(content, ref, place))
+    chosen = list(chosen)
+    programmes, offices = _resolve(content, chosen, area, resolve)
     if not programmes or not offices:
         # Everyone gets at least one programme and one place to go.
         chosen.append(content.rules.fallback)
-        extra_programmes, extra_offices = _resolve(content, [content.rules.fallback], area)
+        extra_programmes, extra_offices = _resolve(content, [content.rules.fallback], area,
+                                                   resolve)
         programmes = programmes or extra_programmes
         offices = offices or extra_offices
     says = tuple(dict.fromkeys(r.say for r in chosen if r.say))

@@ -17,7 +17,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.content.schema import Content, CrisisLine, Office
+from bot.content.schema import Content, CrisisLine, Office, Programme
 from bot.dialogue.engine import Ask, Crisis, Result, Say, answer_data, command_data, region_data
 from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_LABEL, MAX_MESSAGES, MAX_TEXT
 
@@ -124,8 +124,12 @@ class Renderer:
         intro = f"result_intro_{result.wording}"
         if intro not in self.content.messages:
             intro = "result_intro"
+        # The plan lists some 取組 under two items (再掲): the person reads each once.
+        shown: dict[str, Programme] = {}
+        for programme in result.match.programmes:
+            shown.setdefault(programme.title, programme)
         listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}"
-                              for p in result.match.programmes)
+                                for p in shown.values())
         notes = "".join(f"\n\n{self.content.message(key)}" for key in result.match.says)
         offices = result.match.offices[:MAX_BUBBLES]
         cards = FlexMessage(altText=self._offices_text(offices)[:MAX_ALT_TEXT],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from bot.content import bundle
 from bot.content.files import ContentError
 from bot.content.flow import DONE
 from bot.content.schema import AgeRange, Content, Office
-from bot.dialogue.matching import NEAREST, holds, match
+from bot.dialogue.matching import NEAREST, holds, match_rules, offices_for
 from bot.line.limits import MAX_BUBBLES, MAX_LABEL, MAX_QUICK_REPLIES
 
 CONTROLS = 2  # 戻る and 最初から
@@ -171,6 +172,7 @@ class Coverage:
     total: int
     no_office: list[dict[str, str]]  # answers given no office at all
     unreachable: list[dict[str, str]]  # answers given no office with a phone or url
+    programmes: frozenset[str]  # every programme some combination is referred to
 
     @property
     def reached(self) -> int:
@@ -189,27 +191,34 @@ def coverage(content: Content) -> Coverage:
     area = content.flow.area_step
     places = sorted(values.pop(area.id)) if area else [""]
     fields = list(values)
-    # `match` gives the same offices to everyone whom the same rules fit in the same
-    # municipality: find the rules once per combination of the other answers, and ask
-    # `match` once per group, so that thousands of combinations stay fast.
+    # `match` gives the same to everyone whom the same rules fit in the same municipality:
+    # find the rules once per combination of the other answers, and resolve each group's
+    # offices once per municipality, so that the tens of thousands of combinations stay fast.
     by_area = [r for r in content.rules.rules if area and area.id in r.when]
     others = [r for r in content.rules.rules if r not in by_area]
-    shown_for: dict[tuple, list[Office]] = {}
-    total, no_office, unreachable = 0, [], []
+    resolve = functools.cache(lambda ref, place: offices_for(content, ref, place))
+    given: dict[tuple, tuple[bool, bool]] = {}  # key -> (an office, one with a button)
+    total, no_office, unreachable, programmes = 0, [], [], set()
     for combo in itertools.product(*(sorted(values[f]) for f in fields)):
         rest = dict(zip(fields, combo, strict=True))
-        fit = tuple(r.id for r in others if holds(content, r, rest))
+        fit = [r for r in others if holds(content, r, rest)]
+        fit_ids = tuple(r.id for r in fit)
         for place in places:
-            answers = {**rest, area.id: place} if area else rest
-            key = (place, fit, *(r.id for r in by_area if holds(content, r, answers)))
-            if key not in shown_for:  # the cards LINE shows
-                shown_for[key] = match(content, answers).offices[:MAX_BUBBLES]
+            local = [r for r in by_area if holds(content, r, {**rest, area.id: place})]
+            key = (place, fit_ids, *(r.id for r in local))
+            if (seen := given.get(key)) is None:
+                found = match_rules(content, fit + local, place, resolve)
+                shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
+                given[key] = seen = (bool(shown), any(reachable(o) for o in shown))
+                programmes.update(p.id for p in found.programmes)
             total += 1
-            if not shown_for[key]:
-                no_office.append(answers)
-            if not any(reachable(o) for o in shown_for[key]):
+            if not seen[1]:
+                answers = {**rest, area.id: place} if area else rest
                 unreachable.append(answers)
-    _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable)
+                if not seen[0]:
+                    no_office.append(answers)
+    _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable,
+                                            frozenset(programmes))
     return _COVERAGE[content.bundle_id]
 
 
@@ -218,6 +227,16 @@ def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
     if found := coverage(content).no_office:
         yield (f"rules.yaml: nobody with answers {found[0]} gets an office; give the "
                "fallback rule an office that serves everyone (areas: [\"*\"])")
+
+
+@check
+def every_citizens_programme_has_a_path(content: Content) -> Iterator[str]:
+    reached = coverage(content).programmes
+    for programme in content.programmes.values():
+        if programme.audience == "citizens" and programme.id not in reached:
+            yield (f"rules.yaml: programme {programme.id!r} ({programme.item} {programme.title}) "
+                   "is for citizens but no answers lead to it; add it to a rule whose answers "
+                   "fit the people it is for")
 
 
 @check

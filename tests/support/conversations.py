@@ -41,7 +41,7 @@ def move_back(app, by: dt.timedelta = LATER) -> None:
 
 def answer_up_to_area(line_user):
     line_user.follow()
-    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない"):
+    for label in ("ご本人", "40〜44歳", "正社員", "いいえ", "とくにない", "まずは話を聞いてほしい"):
         line_user.tap(label)
 
 
@@ -60,6 +60,7 @@ def state_for(app, user: LineUser) -> tuple[str, dict] | None:
 
 
 AREA_ANSWERS = {"subject": "self", "age": "40-44", "age_years": "", "employment": "regular",
+                "wish": "talk",
                 "single_parent": "no", "hikikomori": "none"}
 
 
@@ -67,6 +68,7 @@ def finish_while_line_fails(app, user: LineUser, fail) -> None:
     """Answer the rest, the area while LINE fails: one referral, then the person starts over."""
     user.tap("いいえ")
     user.tap("とくにない")
+    user.tap("まずは話を聞いてほしい")
     fail(text_event(user, "大仙市"))
     assert count(app, Referral) == 1
     assert state_for(app, user) == ENDED
