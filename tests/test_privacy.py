@@ -87,3 +87,14 @@ def test_purge_deletes_referrals_kept_long_enough_with_their_targets(app):
     with transaction(app) as session:
         assert session.scalars(select(Referral.month)).all() == [dt.date(2027, 4, 1)]
         assert len(session.scalars(select(ReferralTarget)).all()) == 1
+
+
+def test_the_purge_command_deletes_old_referrals(app, runner):
+    with transaction(app) as session:
+        session.add(Referral(month=dt.date(2001, 4, 1), bundle_id="v", flow="questionnaire",
+                             answers={"area": "秋田市"}))
+    result = runner.invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 referral records kept 5 fiscal years" in result.output
+    with transaction(app) as session:
+        assert session.scalars(select(Referral)).all() == []

@@ -20,6 +20,7 @@ from bot.conversations.store import IDLE_LIMIT
 from bot.db.database import Database, database
 from bot.db.models import Conversation, ProcessedEvent, utcnow
 from bot.dialogue.engine import DOUBLE_TAP_WINDOW
+from bot.referrals.retention import purge_referrals
 
 EVENT_MEMORY = dt.timedelta(days=7)  # LINE stops redelivering long before this
 
@@ -46,9 +47,13 @@ def purge(db: Database, now: dt.datetime | None = None) -> tuple[int, int]:
 @click.command("purge")
 @with_appcontext
 def purge_command() -> None:
-    """Delete conversations idle for 30 days, finished ones' markers and event ids of 7 days."""
-    convs, events = purge(database(current_app))
-    click.echo(f"Deleted {convs} idle or finished conversations and {events} old event ids.")
+    """Delete idle and finished conversations, old event ids and referrals kept long enough."""
+    db = database(current_app)
+    convs, events = purge(db)
+    years = current_app.config["KEEP_REFERRAL_YEARS"]
+    referrals = purge_referrals(db, utcnow().date(), years)
+    click.echo(f"Deleted {convs} idle or finished conversations, {events} old event ids and "
+               f"{referrals} referral records kept {years} fiscal years after their own.")
 
 
 def init_app(app: Flask) -> None:
