@@ -69,13 +69,14 @@ def test_everyone_gets_a_programme_and_a_place_to_go(content):
         assert all(p.audience == "citizens" for p in found.programmes), answers
 
 
-def every_answer_combination(content):
-    """Yield every combination of every question's options, and all municipalities."""
-    area = content.flow.area_step
-    values = [content.municipalities if area and s.id == area.id else [o.value for o in s.options]
-              for s in content.flow.steps]
-    for combo in itertools.product(*values):
-        yield dict(zip([s.id for s in content.flow.steps], combo, strict=True))
+def every_answer_combination(content, subjects=("self", "family")):
+    """Yield every combination of the options on each way through the flow, and all places."""
+    for branch in content.flow.branches():
+        values = [content.municipalities if v is None else v for _, v in branch]
+        for combo in itertools.product(*values):
+            answers = dict(zip([s.id for s, _ in branch], combo, strict=True))
+            if answers.get("subject") in subjects:
+                yield answers
 
 
 def test_everyone_gets_an_office_with_a_phone_or_web_button(content):
@@ -85,7 +86,7 @@ def test_everyone_gets_an_office_with_a_phone_or_web_button(content):
         shown = match(content, answers).offices[:MAX_BUBBLES]  # the cards LINE shows
         if not any(o.phone or o.url for o in shown):
             unreachable.append(answers)
-    assert total >= 8400  # 2 × 7 × 4 × 2 × 3 × 25 today; questions only gain options
+    assert total >= 88200  # 2 × 7 × 7 × 2 × 3 × 6 × 25 today; questions only gain options
     assert not unreachable, (f"{len(unreachable)} of {total} combinations reach no office "
                              f"with a phone or url, e.g. {unreachable[:3]}")
 
@@ -201,8 +202,8 @@ def test_check_command_accepts_the_shipped_content(runner):
     result = runner.invoke(args=["check"])
     assert result.exit_code == 0, result.output
     assert "36 programmes" in result.output
-    assert re.search(r"\b(\d+) of \1 answer combinations reach an office with a phone or web "
-                     r"button", result.output), result.output
+    assert re.search(r"\b(\d+) of \1 citizens' answer combinations reach an office with a "
+                     r"phone or web button", result.output), result.output
 
 
 def test_check_reports_answers_that_reach_no_office_to_call(tmp_path):
@@ -213,7 +214,8 @@ def test_check_reports_answers_that_reach_no_office_to_call(tmp_path):
     found = problems(load_content(content_dir, flows_dir))
     unreachable = [p for p in found if "no office with a phone or web button" in p]
     assert len(unreachable) == 1, found
-    assert re.search(r"rules\.yaml: (\d+) of \1 answer combinations get no office", unreachable[0])
+    assert re.search(r"rules\.yaml: (\d+) of \1 citizens' answer combinations get no office",
+                     unreachable[0])
     assert "'area': '" in unreachable[0] and "nearest:jiritsu-soudan" in unreachable[0]
 
 
@@ -298,3 +300,12 @@ def test_a_rule_naming_a_missing_message_is_refused(content):
         *content.rules.rules, content.rules.rules[0].model_copy(update={"say": "no_such"})]})
     found = problems(content.model_copy(update={"rules": rules}))
     assert any("says 'no_such', which is not in messages.yaml" in p for p in found)
+
+
+def test_every_employers_answer_gets_the_plans_employer_programmes(content):
+    given = set()
+    for answers in every_answer_combination(content, subjects=("employer",)):
+        found = match(content, answers)
+        assert found.offices and all(p.audience == "employers" for p in found.programmes), answers
+        given |= {p.id for p in found.programmes}
+    assert given == {p.id for p in content.programmes.values() if p.audience == "employers"}

@@ -11,7 +11,7 @@ def test_follow_greets_explains_privacy_and_asks_first_question(line_user):
     assert "友だち追加ありがとうございます" in texts[0]
     assert "個人情報" in texts[1] and "LINEのIDは記録しません" in texts[1]
     assert texts[2] == "どなたについてのご相談ですか？"
-    assert line_user.buttons == ["ご本人", "ご家族", "最初から"]
+    assert line_user.buttons == ["ご本人", "ご家族", "企業・事業主の方", "最初から"]
 
 
 def test_questions_speak_of_the_family_member(line_user):

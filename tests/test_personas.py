@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.content.source import content_source
@@ -58,3 +60,35 @@ def test_the_generations_own_ages_get_no_such_note(line_user):
 def test_a_programme_the_plan_lists_twice_is_shown_once(line_user):
     play(line_user, persona("single parent worried about living costs"))
     assert line_user.texts[0].count("資格取得中の費用・生活費の貸付") == 1
+
+
+def test_an_employer_is_asked_only_the_employers_questions_and_counted_apart(app, runner,
+                                                                             line_user):
+    asked = "ご相談の内容に、いちばん近いものを選んでください。"
+    line_user.follow()
+    assert line_user.tap("企業・事業主の方")[0] == asked
+    assert "事業所のある市町村" in line_user.tap("試しに雇ってみたい")[0]
+    assert line_user.tap("戻る")[0] == asked
+    line_user.tap("試しに雇ってみたい")
+    line_user.tap("県北")
+    line_user.tap("能代市")
+    assert line_user.texts[0].startswith("お答えいただき、ありがとうございました。事業主の方")
+    referral = only_referral(app)
+    assert referral.answers == {"subject": "employer", "employer_need": "trial", "area": "能代市"}
+    assert {t.code for t in referral.targets if t.kind == "programme"} == {"subsidy-trial"}
+    counts = json.loads(runner.invoke(args=["stats", "--json"]).output)
+    assert counts["by_answer"]["subject"] == {"employer": 1}
+    assert counts["by_answer"]["employer_need"] == {"trial": 1}
+
+
+def test_answers_of_a_branch_left_by_going_back_are_not_kept(app, line_user):
+    line_user.follow()
+    for label in ("ご本人", "40〜44歳", "正社員"):
+        line_user.tap(label)
+    for _ in range(3):
+        line_user.tap("戻る")
+    line_user.tap("企業・事業主の方")
+    line_user.tap("氷河期世代を採用したい")
+    line_user.say("秋田市")
+    assert only_referral(app).answers == {"subject": "employer", "employer_need": "hire",
+                                          "area": "秋田市"}

@@ -38,7 +38,7 @@ def test_stats_counts_by_programme_office_and_area(app, runner):
         "by_area": {"大館市": 1, "秋田市": 2},
         "by_answer": {"subject": {"self": 3}, "age": {"40-44": 3},
                       "employment": {"regular": 3}, "single_parent": {"no": 3},
-                      "hikikomori": {"none": 3}, "wish": {},
+                      "hikikomori": {"none": 3}, "wish": {}, "employer_need": {},
                       "area": {"大館市": 1, "秋田市": 2}},
     }
 

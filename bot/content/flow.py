@@ -24,6 +24,7 @@ class Option(_Strict):
     words_for: dict[str, list[str]] = Field(default_factory=dict)
     min: int | None = None  # age options: the band's bounds
     max: int | None = None
+    next: str = ""  # where this answer leads, if not to the step's `next` (a branch)
 
 
 class Step(_Strict):
@@ -48,6 +49,17 @@ class Step(_Strict):
     def option(self, value: str) -> Option | None:
         return next((o for o in self.options if o.value == value), None)
 
+    def next_for(self, value: str | None) -> str:
+        """Return the step an answer leads to."""
+        option = self.option(value) if value is not None else None
+        return option.next if option is not None and option.next else self.next
+
+    @property
+    def leads_to(self) -> list[str]:
+        """Return every step (or done) some answer leads to, the step's own `next` last."""
+        branches = [o.next for o in self.options if o.next and o.next != self.next]
+        return [*dict.fromkeys(branches), self.next]
+
     @model_validator(mode="after")
     def _needs_default_wording(self) -> Step:
         if "default" not in self.ask:
@@ -67,8 +79,45 @@ class Flow(_Strict):
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
 
-    def previous(self, step_id: str) -> str | None:
-        return next((s.id for s in self.steps if s.next == step_id), None)
+    def previous(self, step_id: str, answers: dict[str, str] | None = None) -> str | None:
+        """Return the step asked before this one (on the path these answers took)."""
+        before = [s for s in self.steps if step_id in s.leads_to]
+        if answers is not None:
+            taken = [s for s in before if s.id in answers
+                     and s.next_for(answers[s.id]) == step_id]
+            before = taken or before
+        return before[0].id if before else None
+
+    def branches(self) -> list[list[tuple[Step, list[str] | None]]]:
+        """Return every way through the flow: its steps, each with the answers that take it."""
+        def walk(step_id: str, seen: frozenset[str]):
+            step = self.step(step_id)
+            if step_id == DONE:
+                yield []
+            elif step is not None and step_id not in seen:
+                for dest in step.leads_to:
+                    values = ([o.value for o in step.options if step.next_for(o.value) == dest]
+                              if step.options else None)  # None: any (a municipality)
+                    for rest in walk(dest, seen | {step_id}):
+                        yield [(step, values), *rest]
+        return list(walk(self.start, frozenset()))
+
+    def path(self, answers: dict[str, str]) -> list[Step]:
+        """Return the steps these answers went through, from the start."""
+        path, here = [], self.step(self.start)
+        while here is not None and here.id in answers and here not in path:
+            path.append(here)
+            here = self.step(here.next_for(answers[here.id]))
+        return path
+
+    def on_path(self, answers: dict[str, str]) -> dict[str, str]:
+        """Return the answers of the path taken, without those of a branch left by 戻る."""
+        kept = {}
+        for step in self.path(answers):
+            kept[step.id] = answers[step.id]
+            if step.kind == "age" and step.years_key in answers:
+                kept[step.years_key] = answers[step.years_key]
+        return kept
 
     @property
     def state_names(self) -> list[str]:
@@ -86,4 +135,4 @@ class Flow(_Strict):
     def counted(self, answers: dict[str, str]) -> dict[str, str]:
         """Return the answers a referral record keeps: each step's option, nothing finer."""
         # Steps store option values (an age band, not the age typed), so this is safe to count.
-        return {s.id: answers[s.id] for s in self.steps if s.id in answers}
+        return {s.id: answers[s.id] for s in self.path(answers)}

@@ -161,7 +161,7 @@ class Dialogue:
             return tapped is not None and tapped == answers.get(LAST_STEP)
         if self.flow.step(state) is None:
             return False
-        previous = self.flow.previous(state)
+        previous = self.flow.previous(state, answers)
         return (previous is not None and tapped == previous and "v" in fields
                 and answers.get(previous) == fields["v"])
 
@@ -197,7 +197,7 @@ class Dialogue:
 
     def _move(self, conv, trigger: str) -> Outcome:
         state, answers = conv
-        if trigger == "back" and self.flow.previous(state) is None:
+        if trigger == "back" and self.flow.previous(state, answers) is None:
             return Outcome([self._ask(state, answers)], state, answers, changed=False)
         progress = self.questionnaire.attach(state, answers)
         try:
@@ -261,6 +261,7 @@ class Dialogue:
         finally:
             self.questionnaire.detach(progress)
         if state == DONE:
+            answers = self.flow.on_path(answers)  # not those of a branch left by 戻る
             found = match(self.content, answers)
             return Outcome([Result(found, self.flow.wording(answers))], DONE,
                            {LAST_STEP: conv[0]}, referral=found, referral_answers=answers)

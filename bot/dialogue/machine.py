@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from transitions import Machine
 
-from bot.content.flow import Flow
+from bot.content.flow import Flow, Step
+
+
+def _answered(step: Step, dest: str):
+    """Return the condition that an answer to this step leads to dest."""
+    return lambda event: step.next_for(event.kwargs["value"]) == dest
+
+
+def _came_from(flow: Flow, step: Step, before: str):
+    """Return the condition that the conversation reached this step from `before`."""
+    return lambda event: flow.previous(step.id, event.model.answers) == before
 
 
 def machine_config(flow: Flow) -> dict:
-    """Build the plain-dict `transitions` configuration of a flow."""
-    transitions = [{"trigger": "answer", "source": s.id, "dest": s.next,
-                    "before": "store_answer"} for s in flow.steps]
-    transitions += [{"trigger": "back", "source": s.id, "dest": prev}
-                    for s in flow.steps if (prev := flow.previous(s.id))]
+    """Build the plain-dict `transitions` configuration of a flow (branches as conditions)."""
+    transitions = [{"trigger": "answer", "source": s.id, "dest": dest, "before": "store_answer",
+                    "conditions": [_answered(s, dest)]}
+                   for s in flow.steps for dest in s.leads_to]
+    transitions += [{"trigger": "back", "source": s.id, "dest": before.id,
+                     "conditions": [_came_from(flow, s, before.id)]}
+                    for s in flow.steps for before in flow.steps if s.id in before.leads_to]
     transitions.append({"trigger": "restart", "source": "*", "dest": flow.start,
                         "after": "forget_answers"})
     return {

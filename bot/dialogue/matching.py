@@ -36,6 +36,8 @@ def age_range(content: Content, field: str, answers: dict[str, str]) -> tuple[in
 def _fits(content: Content, field: str, wanted: Wanted, answers: dict[str, str]) -> bool:
     if not isinstance(wanted, AgeRange):
         return answers.get(field) in wanted
+    if field not in answers:
+        return False  # not asked on this way through the flow (an employer has no age)
     low = wanted.min if wanted.min is not None else YOUNGEST
     high = wanted.max if wanted.max is not None else OLDEST
     youngest, oldest = age_range(content, field, answers)

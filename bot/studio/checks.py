@@ -127,18 +127,40 @@ def flow_links_lead_to_the_end(content: Content) -> Iterator[str]:
     if flow.start not in ids:
         yield f"flows/questionnaire.yaml: start {flow.start!r} is not a step"
         return
+    broken = False
     for step in flow.steps:
-        if step.next != DONE and step.next not in ids:
-            yield (f"flows/questionnaire.yaml: step {step.id!r} goes next to {step.next!r}, "
-                   f"which is not a step; use a step id or {DONE!r}")
-    seen, here = [], flow.start
-    while here != DONE and here in ids and here not in seen:
-        seen.append(here)
-        here = flow.step(here).next
-    if here != DONE:
+        for dest in step.leads_to:
+            if dest != DONE and dest not in ids:
+                broken = True
+                yield (f"flows/questionnaire.yaml: step {step.id!r} goes next to {dest!r}, "
+                       f"which is not a step; use a step id or {DONE!r}")
+    if broken:
+        return
+    reached, todo, loops = {flow.start}, [flow.start], False
+    while todo:
+        step = flow.step(todo.pop())
+        for dest in step.leads_to:
+            if dest != DONE and dest not in reached:
+                reached.add(dest)
+                todo.append(dest)
+    # A step from which no answer ever leads to the end loops (every path through it returns).
+    ends = {s.id for s in flow.steps if DONE in s.leads_to}
+    changed = True
+    while changed:
+        changed = False
+        for step in flow.steps:
+            if step.id not in ends and any(d in ends for d in step.leads_to):
+                ends.add(step.id)
+                changed = True
+    for step_id in ids:
+        if step_id in reached and step_id not in ends:
+            loops = True
+    if loops:
         yield "flows/questionnaire.yaml: the steps loop and never reach 'done'; fix a 'next'"
-    for step_id in set(ids) - set(seen):
-        yield f"flows/questionnaire.yaml: step {step_id!r} is never asked; link it with 'next'"
+    for step_id in ids:
+        if step_id not in reached:
+            yield (f"flows/questionnaire.yaml: step {step_id!r} is never asked; link it with "
+                   "'next'")
 
 
 @check
@@ -184,39 +206,45 @@ _COVERAGE: dict[str, Coverage] = {}
 
 
 def coverage(content: Content) -> Coverage:
-    """Play every combination of answers through the rules, as `match` gives them."""
+    """Play every combination of answers on every way through the flow, as `match` does."""
     if content.bundle_id in _COVERAGE:
         return _COVERAGE[content.bundle_id]
-    values = _answer_values(content)
     area = content.flow.area_step
-    places = sorted(values.pop(area.id)) if area else [""]
-    fields = list(values)
     # `match` gives the same to everyone whom the same rules fit in the same municipality:
     # find the rules once per combination of the other answers, and resolve each group's
     # offices once per municipality, so that the tens of thousands of combinations stay fast.
     by_area = [r for r in content.rules.rules if area and area.id in r.when]
     others = [r for r in content.rules.rules if r not in by_area]
     resolve = functools.cache(lambda ref, place: offices_for(content, ref, place))
-    given: dict[tuple, tuple[bool, bool]] = {}  # key -> (an office, one with a button)
+    # key -> (an office, one with a button, a referral for citizens)
+    given: dict[tuple, tuple[bool, bool, bool]] = {}
     total, no_office, unreachable, programmes = 0, [], [], set()
-    for combo in itertools.product(*(sorted(values[f]) for f in fields)):
-        rest = dict(zip(fields, combo, strict=True))
-        fit = [r for r in others if holds(content, r, rest)]
-        fit_ids = tuple(r.id for r in fit)
-        for place in places:
-            local = [r for r in by_area if holds(content, r, {**rest, area.id: place})]
-            key = (place, fit_ids, *(r.id for r in local))
-            if (seen := given.get(key)) is None:
-                found = match_rules(content, fit + local, place, resolve)
-                shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
-                given[key] = seen = (bool(shown), any(reachable(o) for o in shown))
-                programmes.update(p.id for p in found.programmes)
-            total += 1
-            if not seen[1]:
-                answers = {**rest, area.id: place} if area else rest
-                unreachable.append(answers)
-                if not seen[0]:
-                    no_office.append(answers)
+    for branch in content.flow.branches():
+        fields = [step.id for step, _ in branch if not (area and step.id == area.id)]
+        values = {step.id: sorted(v) for step, v in branch if v is not None}
+        places = sorted(content.municipalities) if any(
+            area and step.id == area.id for step, _ in branch) else [""]
+        for combo in itertools.product(*(values[f] for f in fields)):
+            rest = dict(zip(fields, combo, strict=True))
+            fit = [r for r in others if holds(content, r, rest)]
+            fit_ids = tuple(r.id for r in fit)
+            for place in places:
+                answers = {**rest, area.id: place} if area and place else rest
+                local = [r for r in by_area if holds(content, r, answers)]
+                key = (place, fit_ids, *(r.id for r in local))
+                if (seen := given.get(key)) is None:
+                    found = match_rules(content, fit + local, place, resolve)
+                    shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
+                    citizens = any(p.audience == "citizens" for p in found.programmes)
+                    given[key] = seen = (bool(shown), any(reachable(o) for o in shown), citizens)
+                    programmes.update(p.id for p in found.programmes)
+                if not seen[2]:
+                    continue  # employers: their 担当 have no sourced contacts yet
+                total += 1
+                if not seen[1]:
+                    unreachable.append(answers)
+                    if not seen[0]:
+                        no_office.append(answers)
     _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable,
                                             frozenset(programmes))
     return _COVERAGE[content.bundle_id]
@@ -230,13 +258,13 @@ def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
 
 
 @check
-def every_citizens_programme_has_a_path(content: Content) -> Iterator[str]:
+def every_programme_for_people_has_a_path(content: Content) -> Iterator[str]:
     reached = coverage(content).programmes
     for programme in content.programmes.values():
-        if programme.audience == "citizens" and programme.id not in reached:
+        if programme.audience in ("citizens", "employers") and programme.id not in reached:
             yield (f"rules.yaml: programme {programme.id!r} ({programme.item} {programme.title}) "
-                   "is for citizens but no answers lead to it; add it to a rule whose answers "
-                   "fit the people it is for")
+                   f"is for {programme.audience} but no answers lead to it; add it to a rule "
+                   "whose answers fit the people it is for")
 
 
 @check
@@ -244,9 +272,9 @@ def everyone_can_call_or_open_a_place(content: Content) -> Iterator[str]:
     cover = coverage(content)
     if cover.unreachable and not cover.no_office:
         examples = "; ".join(str(answers) for answers in cover.unreachable[:3])
-        yield (f"rules.yaml: {len(cover.unreachable)} of {cover.total} answer combinations "
-               f"get no office with a phone or web button, e.g. {examples}; add to a rule "
-               "that fits them an office with a phone or url (such as "
+        yield (f"rules.yaml: {len(cover.unreachable)} of {cover.total} citizens' answer "
+               f"combinations get no office with a phone or web button, e.g. {examples}; add to "
+               "a rule that fits them an office with a phone or url (such as "
                "\"nearest:jiritsu-soudan\", the municipality's window), or fill the office's "
                "phone or url in offices.yaml from docs/sources/")
 
@@ -283,8 +311,8 @@ def check_command() -> None:
                f"{len(content.offices)} offices, {len(content.rules.rules)} rules, "
                f"{len(content.flow.steps)} questions.")
     cover = coverage(content)
-    click.echo(f"{cover.reached} of {cover.total} answer combinations reach an office with a "
-               "phone or web button.")
+    click.echo(f"{cover.reached} of {cover.total} citizens' answer combinations reach an office "
+               "with a phone or web button.")
 
 
 def init_app(app: Flask) -> None:

@@ -23,6 +23,11 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _next(step) -> str:
+    branches = [f"`{o.next}` ({o.label})" for o in step.options if o.next and o.next != step.next]
+    return "<br>".join([*branches, f"`{step.next}`" + (" (others)" if branches else "")])
+
+
 def table(content: Content) -> list[str]:
     lines = ["| # | step | question (本人 / 家族) | answers (`stored value`) | typed | next |",
              "|---|---|---|---|---|---|"]
@@ -33,7 +38,7 @@ def table(content: Content) -> list[str]:
         answers = _cell(_options(content, step))
         how = typed.get(step.kind, "the label or its words")
         lines.append(f"| {number} | `{step.id}` | {_cell(asked)} | {answers} | {how} "
-                     f"| `{step.next}` |")
+                     f"| {_next(step)} |")
     return lines
 
 
@@ -41,11 +46,15 @@ def diagram(content: Content) -> list[str]:
     """Return the lines of a mermaid state diagram of the flow, without 「最初から」."""
     # Not GraphMachine(mermaid): 0.9.3 adds classDef/Class styling per state, no end after done.
     lines = ["```mermaid", "stateDiagram-v2", f"    [*] --> {content.flow.start}"]
-    for step in content.flow.steps:
-        target = "[*]" if step.next == DONE else step.next
-        lines.append(f"    {step.id} --> {target}: answer")
-        if (back := content.flow.previous(step.id)) is not None:
-            lines.append(f"    {step.id} --> {back}: 戻る")
+    flow = content.flow
+    for step in flow.steps:
+        for dest in step.leads_to:
+            target = "[*]" if dest == DONE else dest
+            branch = [o.label for o in step.options if o.next == dest and dest != step.next]
+            lines.append(f"    {step.id} --> {target}: {'・'.join(branch) or 'answer'}")
+        for before in flow.steps:
+            if step.id in before.leads_to:
+                lines.append(f"    {step.id} --> {before.id}: 戻る")
     lines.append("```")
     return lines
 

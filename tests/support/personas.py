@@ -161,6 +161,16 @@ PERSONAS = [
             [tap("ご本人"), tap("55〜59歳"), say("休職中です"), tap("いいえ"), tap("とくにない"),
              TALK, *area("中央", "大潟村")],
             {"akita-job-center"}, {"chuo-fukushi"}),
+    Persona("employer who wants to hire someone of the generation, Akita city",
+            [tap("企業・事業主の方"), tap("氷河期世代を採用したい"), *area("中央", "秋田市")],
+            {"subsidy-stable-employment", "hw-limited-jobs", "employer-seminar",
+             "sme-recruitment"},
+            {"roudoukyoku-shokugyo-taisaku", "tohoku-meti", "hw-akita"},
+            {"hw-senmon", "akita-job-center", "saposute"}, {"akita-job-center"}),
+    Persona("employer making non-regular staff regular, typed, Yokote",
+            [say("会社です"), say("正社員化"), say("横手市")],
+            {"subsidy-career-up", "regular-conversion-push"}, {"roudoukyoku-kunren", "hw-yokote"},
+            {"hw-senmon"}),
 ]
 
 
