@@ -204,6 +204,8 @@ def test_check_command_accepts_the_shipped_content(runner):
     assert "36 programmes" in result.output
     assert re.search(r"\b(\d+) of \1 citizens' answer combinations reach an office with a "
                      r"phone or web button", result.output), result.output
+    # Employers are shown apart: their 担当 have no sourced contact yet.
+    assert re.search(r"\b\d+ of \d+ employers' answer combinations do", result.output)
 
 
 def test_check_reports_answers_that_reach_no_office_to_call(tmp_path):

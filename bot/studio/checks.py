@@ -195,6 +195,8 @@ class Coverage:
     no_office: list[dict[str, str]]  # answers given no office at all
     unreachable: list[dict[str, str]]  # answers given no office with a phone or url
     programmes: frozenset[str]  # every programme some combination is referred to
+    employers: int = 0  # combinations for employers (no citizens' programme)
+    employers_reached: int = 0  # of those, reaching an office with a phone or url
 
     @property
     def reached(self) -> int:
@@ -219,6 +221,7 @@ def coverage(content: Content) -> Coverage:
     # key -> (an office, one with a button, a referral for citizens)
     given: dict[tuple, tuple[bool, bool, bool]] = {}
     total, no_office, unreachable, programmes = 0, [], [], set()
+    employers = employers_reached = 0
     for branch in content.flow.branches():
         fields = [step.id for step, _ in branch if not (area and step.id == area.id)]
         values = {step.id: sorted(v) for step, v in branch if v is not None}
@@ -238,15 +241,18 @@ def coverage(content: Content) -> Coverage:
                     citizens = any(p.audience == "citizens" for p in found.programmes)
                     given[key] = seen = (bool(shown), any(reachable(o) for o in shown), citizens)
                     programmes.update(p.id for p in found.programmes)
-                if not seen[2]:
-                    continue  # employers: their 担当 have no sourced contacts yet
+                if not seen[2]:  # employers: shown apart, their 担当 may lack sourced contacts
+                    employers += 1
+                    employers_reached += seen[1]
+                    continue
                 total += 1
                 if not seen[1]:
                     unreachable.append(answers)
                     if not seen[0]:
                         no_office.append(answers)
     _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable,
-                                            frozenset(programmes))
+                                            frozenset(programmes), employers,
+                                            employers_reached)
     return _COVERAGE[content.bundle_id]
 
 
@@ -313,6 +319,10 @@ def check_command() -> None:
     cover = coverage(content)
     click.echo(f"{cover.reached} of {cover.total} citizens' answer combinations reach an office "
                "with a phone or web button.")
+    if cover.employers:
+        click.echo(f"{cover.employers_reached} of {cover.employers} employers' answer "
+                   "combinations do; fill their offices' phone or url in offices.yaml when a "
+                   "source gives one.")
 
 
 def init_app(app: Flask) -> None:
