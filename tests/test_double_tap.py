@@ -10,10 +10,10 @@ so it holds when the two taps reach two workers.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot.conversations.store import conversations
-from bot.db.database import database
+from bot.db.database import database, transaction
 from bot.db.models import Conversation, Referral
 from tests.support.apps import twin_app
 from tests.support.conversations import (
@@ -27,6 +27,7 @@ from tests.support.conversations import (
 from tests.support.events import reply_calls, tap_event
 from tests.support.line_user import LineUser
 
+WISH_QUESTION = "いちばん受けたい支援に近いもの"
 STALE = "前の質問のボタンのようです。いまの質問にお答えください。"
 ENDED_SAYS = "このご案内は終わっています"
 
@@ -123,6 +124,54 @@ def test_a_different_old_button_at_once_is_still_asked_again(app, line_user):
     assert state_of(app) == ("age", {"subject": "self"})
 
 
+def test_a_double_tap_of_a_region_shows_its_municipalities_once(app, line_user, line_api):
+    answer_up_to_area(line_user)
+    first, again = tap_twice(line_user, "県南")
+    assert line_user.texts[0].startswith("県南の市町村を選んでください")
+    assert reply_calls(line_api, again["replyToken"]) == []
+    # A region tapped after going back and answering again is shown again.
+    line_user.tap("戻る")
+    line_user.tap("まずは話を聞いてほしい")
+    assert line_user.tap("県南")[0].startswith("県南の市町村を選んでください")
+    line_user.tap("大仙市")
+    with transaction(app) as session:
+        referral = session.scalars(select(Referral)).one()
+    assert "region_shown" not in referral.answers, "the region shown is not counted"
+
+
+def test_a_double_tap_of_back_goes_back_one_question(app, line_user, line_api):
+    answer_up_to_area(line_user)
+    first, again = tap_twice(line_user, "戻る")
+    assert state_of(app)[0] == "wish"
+    assert reply_calls(line_api, again["replyToken"]) == []
+    assert line_user.texts[0].startswith(WISH_QUESTION)
+    # Two taps of two 戻る buttons, one under each question, go back twice.
+    line_user.tap("戻る")
+    assert state_of(app)[0] == "hikikomori"
+
+
+def test_a_double_tap_of_start_again_starts_once(app, line_user, line_api):
+    line_user.follow()
+    line_user.tap("ご本人")
+    first, again = tap_twice(line_user, "最初から")
+    assert state_of(app) == ("subject", {})
+    assert reply_calls(line_api, again["replyToken"]) == []
+
+
+def test_a_double_tap_of_start_again_under_the_result_starts_once(app, line_user, line_api):
+    answer_up_to_area(line_user)
+    line_user.say("大仙市")
+    first, again = tap_twice(line_user, "最初から")
+    assert len(reply_calls(line_api, first["replyToken"])) == 1
+    assert reply_calls(line_api, again["replyToken"]) == []
+    assert state_of(app) == ("subject", {})
+
+
+def test_start_again_on_the_first_question_asks_it_again(app, line_user):
+    line_user.follow()
+    assert line_user.tap("最初から") == ["どなたについてのご相談ですか？"]
+
+
 # --- two workers ---------------------------------------------------------------------------
 
 
@@ -188,7 +237,7 @@ def test_every_kind_of_write_is_still_one_atomic_write(app, line_user, monkeypat
     monkeypatch.setattr(store, "handle", counted_handle)
     try:
         answer_up_to_area(line_user)  # insert, then updates
-        line_user.tap("県南")  # keep
+        line_user.tap("県南")  # update: the region shown, for a double tap of it
         button = line_user.button_data("大仙市")
         tap_twice(line_user, "大仙市")  # update with the referral, then keep (the double tap)
         move_back(app)
@@ -198,7 +247,7 @@ def test_every_kind_of_write_is_still_one_atomic_write(app, line_user, monkeypat
         event.remove(engine, "before_cursor_execute", statement)
         event.remove(engine, "commit", commit)
     assert [e["write"] for e in events] == [
-        ("insert", False), *[("update", False)] * 6, ("keep", False), ("update", True),
+        ("insert", False), *[("update", False)] * 7, ("update", True),
         ("keep", False), ("delete", False), ("insert", False)]
     if store.at_once:  # PostgreSQL: one statement writes all of an event, without BEGIN
         assert [e["statements"] for e in events] == [1] * len(events)

@@ -78,6 +78,9 @@ DOUBLE_TAP_WINDOW = dt.timedelta(seconds=10)
 # The marker does its work for DOUBLE_TAP_WINDOW; after that it counts as no conversation, and
 # it is gone at the person's next event or at the next `tsunagu purge`, whichever comes first.
 LAST_STEP = "last_step"
+# The region whose municipalities were shown last at the area step (not an answer: it is not
+# on the path, so no referral counts it), so that a double tap of a region shows its list once.
+REGION_SHOWN = "region_shown"
 
 
 BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
@@ -93,8 +96,9 @@ def region_data(step: str, region: str) -> str:
     return urlencode({"s": step, "g": region})
 
 
-def command_data(command: str) -> str:
-    return urlencode({"c": command})
+def command_data(command: str, step: str | None = None) -> str:
+    """Return a 戻る/最初から button's data; `step` is the question it is shown under."""
+    return urlencode({"c": command, "s": step} if step else {"c": command})
 
 
 def _postback_fields(data: str) -> dict[str, str]:
@@ -103,6 +107,10 @@ def _postback_fields(data: str) -> dict[str, str]:
     except ValueError:
         return {}
     return {k: v[0] for k, v in parsed.items() if len(v) == 1}
+
+
+def _without_region(answers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in answers.items() if k != REGION_SHOWN}
 
 
 def _no_years(step: Step) -> dict[str, str]:
@@ -134,8 +142,7 @@ class Dialogue:
         if isinstance(inp, Text) and self.is_crisis(inp.text):
             return self._crisis(conv)
         command = self._command(inp)
-        if isinstance(inp, Postback) and command is None and self._tapped_again(conv, inp,
-                                                                               since):
+        if isinstance(inp, Postback) and self._tapped_again(conv, inp, command, since):
             state, answers = conv
             return Outcome([], state, answers, changed=False)
         if conv is None or self.flow.step(conv[0]) is None:
@@ -150,20 +157,36 @@ class Dialogue:
             return self._typed(conv, inp.text)
         return self._reask(conv, "not_text")
 
-    def _tapped_again(self, conv, inp: Postback, since: dt.timedelta | None) -> bool:
-        """Tell whether a tap is a second tap of the button just answered (a double tap)."""
+    def _tapped_again(self, conv, inp: Postback, command: str | None,
+                      since: dt.timedelta | None) -> bool:
+        """Tell whether a tap is a second tap of the button just acted on (a double tap)."""
         if conv is None or since is None or since > DOUBLE_TAP_WINDOW:
             return False
         state, answers = conv
         fields = _postback_fields(inp.data)
         tapped = fields.get("s")
+        if command is not None:
+            return self._command_again(state, answers, command, tapped)
         if state == DONE:  # a referral's marker: any button of the step that ended it
             return tapped is not None and tapped == answers.get(LAST_STEP)
         if self.flow.step(state) is None:
             return False
+        if "g" in fields:
+            return tapped == state and answers.get(REGION_SHOWN) == fields["g"]
         previous = self.flow.previous(state, answers)
         return (previous is not None and tapped == previous and "v" in fields
                 and answers.get(previous) == fields["v"])
+
+    def _command_again(self, state: str, answers: dict, command: str,
+                       shown_under: str | None) -> bool:
+        """Tell whether a 戻る/最初から tap repeats the one just acted on."""
+        if self.flow.step(state) is None:
+            return False
+        if shown_under is not None and shown_under != state:
+            return True  # the button of the question just left: the first tap moved on
+        # 最初から under the result (under no question), tapped twice: the first restarted.
+        return (shown_under is None and command == "restart" and state == self.flow.start
+                and not answers)
 
     def _command(self, inp) -> str | None:
         if isinstance(inp, Postback):
@@ -202,7 +225,7 @@ class Dialogue:
         progress = self.questionnaire.attach(state, answers)
         try:
             progress.trigger(trigger)
-            state, answers = progress.state, progress.answers
+            state, answers = progress.state, _without_region(progress.answers)
         finally:
             self.questionnaire.detach(progress)
         return Outcome([self._ask(state, answers)], state, answers)
@@ -214,8 +237,7 @@ class Dialogue:
             return self._reask(conv, "stale_button")
         if "g" in fields and step.kind == "area":
             if any(r.name == fields["g"] for r in self.content.regions):
-                return Outcome([self._ask(state, answers, fields["g"])], state, answers,
-                               changed=False)
+                return self._region(conv, fields["g"])
             return self._reask(conv, "area_not_understood")
         value = fields.get("v", "")
         if step.kind == "area":
@@ -249,15 +271,20 @@ class Dialogue:
         region = next((r.name for r in self.content.regions
                        if normalise(r.name) == normalise(text)), None)
         if region is not None:
-            return Outcome([self._ask(state, answers, region)], state, answers, changed=False)
+            return self._region(conv, region)
         return self._reask(conv, "area_not_understood")
+
+    def _region(self, conv, region: str) -> Outcome:
+        state, answers = conv
+        return Outcome([self._ask(state, answers, region)], state,
+                       {**answers, REGION_SHOWN: region})
 
     def _answer(self, conv, value: str, extra: dict[str, str]) -> Outcome:
         state, answers = conv
         progress = self.questionnaire.attach(state, answers)
         try:
             progress.answer(value=value, extra=extra)
-            state, answers = progress.state, progress.answers
+            state, answers = progress.state, _without_region(progress.answers)
         finally:
             self.questionnaire.detach(progress)
         if state == DONE:

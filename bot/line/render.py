@@ -68,13 +68,15 @@ class Renderer:
             return self._crisis()
         raise TypeError(f"cannot render {say!r}")
 
-    def _start_button(self) -> QuickReplyItem:
-        return _button(self.content.message("start_button"), command_data("restart"))
+    def _start_button(self, step_id: str | None = None) -> QuickReplyItem:
+        return _button(self.content.message("start_button"), command_data("restart", step_id))
 
     def _controls(self, step_id: str) -> list[QuickReplyItem]:
-        controls = [self._start_button()]
+        # Each carries the question it is under, so that a double tap of it is seen as one.
+        controls = [self._start_button(step_id)]
         if self.content.flow.previous(step_id):
-            controls.insert(0, _button(self.content.message("back_button"), command_data("back")))
+            controls.insert(0, _button(self.content.message("back_button"),
+                                       command_data("back", step_id)))
         return controls
 
     def _ask(self, ask: Ask) -> TextMessage:
