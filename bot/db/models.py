@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -50,7 +50,9 @@ class Referral(Base):
     # The first day of the month it was made in: the counts need no finer time, and a day
     # with a small municipality and a few answers could point to one household.
     month: Mapped[dt.date] = mapped_column(Date, index=True)
-    bundle_id: Mapped[str] = mapped_column(String(32))
+    bundle_id: Mapped[str] = mapped_column(String(32))  # the content version it was made under
+    # Made on the staging account (editors trying a version): never counted with real ones.
+    staging: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     flow: Mapped[str] = mapped_column(String(32))  # which questionnaire (its `flow:` name)
     # Each step's answer as its option value (an age band, never the age typed): the step ids
     # of the flow are the keys, so a new question is counted without a migration.
@@ -69,3 +71,28 @@ class ReferralTarget(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # "programme" | "office"
     code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     referral: Mapped[Referral] = relationship(back_populates="targets")
+
+
+class ContentVersion(Base):
+    """A published (or staged) content bundle: its files exactly, never changed once stored."""
+
+    __tablename__ = "content_versions"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(32), index=True)  # the files' checksum
+    # Each file's name and text (YAML, UTF-8): the bundle, byte for byte.
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ContentPointer(Base):
+    """Which version a channel answers with: "live" (the real account) or "staging"."""
+
+    __tablename__ = "content_pointers"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    number: Mapped[int] = mapped_column(ForeignKey("content_versions.number"))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(128), default="")
