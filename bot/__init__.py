@@ -17,10 +17,10 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     from bot import settings
     from bot.content import source
     from bot.conversations import retention, store
-    from bot.db import database
+    from bot.db import database, versions
     from bot.line import commands, outbox
     from bot.referrals import stats
-    from bot.studio import checks, flowdoc
+    from bot.studio import checks, flowdoc, publishing
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(settings.from_env(app.instance_path))
@@ -31,7 +31,9 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     # transitions narrates every state change at INFO: per event, that is most of our CPU.
     logging.getLogger("transitions").setLevel(logging.WARNING)
     database.init_app(app)
-    source.init_app(app)
+    db = database.database(app)
+    source.init_app(app, pointer_of=lambda channel: _pointer(versions.pointer(db, channel)),
+                    files_of=lambda bundle_id: versions.files_of(db, bundle_id=bundle_id))
     bundles = source.content_source(app)
     checks.require_fine(bundles.current())
     store.init_app(app)
@@ -39,6 +41,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     stats.init_app(app)
     checks.init_app(app)
     flowdoc.init_app(app)
+    publishing.init_app(app)
     outbox.init_app(app)
     commands.init_app(app)
     if webhook:
@@ -50,3 +53,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
         runtime.init_app(app, bundles)
         webhook_module.init_app(app)
     return app
+
+
+def _pointer(found) -> tuple[int, str] | None:
+    return (found.number, found.bundle_id) if found else None

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     LINE_CHANNEL_ACCESS_TOKEN: str = ""
     LINE_API_BASE_URL: str = "https://api.line.me"
     LINE_REPLY_BUDGET: float = Field(1.2, gt=0, le=60)
+    # Optional: a private test account that answers with a staged version (`tsunagu stage`).
+    LINE_STAGING_CHANNEL_SECRET: str = ""
+    LINE_STAGING_CHANNEL_ACCESS_TOKEN: str = ""
     DATABASE_URL: str = ""  # empty: SQLite in the instance folder
     TSUNAGU_SECRET_KEY: str = ""
     TSUNAGU_CONTENT_DIR: Path = PROJECT_ROOT / "content"
@@ -62,6 +65,9 @@ class Settings(BaseSettings):
     # Several bots may share one Redis, each with its own stream.
     TSUNAGU_REPLY_STREAM: str = Field("tsunagu:replies", min_length=1)
     TSUNAGU_MAX_BODY_BYTES: int = Field(1024 * 1024, gt=0)
+    # How often each process looks which version is live: a publish reaches every worker
+    # within this (one small query per process per period).
+    TSUNAGU_CONTENT_REFRESH_SECONDS: float = Field(2.0, gt=0, le=60)
     # Fiscal years a referral record is kept after its own (`tsunagu purge`; the privacy note).
     TSUNAGU_KEEP_REFERRAL_YEARS: int = Field(5, ge=1, le=30)
     # gunicorn.conf.py
@@ -115,6 +121,8 @@ def from_env(instance_path: str) -> dict:
         "LINE_CHANNEL_ACCESS_TOKEN": s.LINE_CHANNEL_ACCESS_TOKEN,
         "LINE_API_BASE_URL": s.LINE_API_BASE_URL,
         "LINE_REPLY_BUDGET": s.LINE_REPLY_BUDGET,
+        "LINE_STAGING_CHANNEL_SECRET": s.LINE_STAGING_CHANNEL_SECRET,
+        "LINE_STAGING_CHANNEL_ACCESS_TOKEN": s.LINE_STAGING_CHANNEL_ACCESS_TOKEN,
         "DATABASE_URL": s.DATABASE_URL or f"sqlite:///{Path(instance_path) / 'tsunagu.sqlite'}",
         "TSUNAGU_SECRET_KEY": s.TSUNAGU_SECRET_KEY,
         "CONTENT_DIR": str(s.TSUNAGU_CONTENT_DIR),
@@ -123,6 +131,7 @@ def from_env(instance_path: str) -> dict:
         "REPLY_STREAM": s.TSUNAGU_REPLY_STREAM,
         "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
         "KEEP_REFERRAL_YEARS": s.TSUNAGU_KEEP_REFERRAL_YEARS,
+        "CONTENT_REFRESH_SECONDS": s.TSUNAGU_CONTENT_REFRESH_SECONDS,
     }
 
 
@@ -163,4 +172,12 @@ def check(app: Flask) -> None:
         except ValueError as err:
             raise ConfigError(f"{name}={config[key]!r} is not valid: {err}") from None
     config["LINE_CONNECTED"] = bool(secret)
+    staging = (config.get("LINE_STAGING_CHANNEL_SECRET", ""),
+               config.get("LINE_STAGING_CHANNEL_ACCESS_TOKEN", ""))
+    if bool(staging[0]) != bool(staging[1]):
+        missing = ("LINE_STAGING_CHANNEL_ACCESS_TOKEN" if staging[0]
+                   else "LINE_STAGING_CHANNEL_SECRET")
+        raise ConfigError(f"{missing} is not set; the staging account needs both its channel "
+                          "secret and its channel access token.")
+    config["LINE_STAGING_CONNECTED"] = bool(staging[0])
     config["MAX_CONTENT_LENGTH"] = config["MAX_BODY_BYTES"]

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, autocommit: bool = False) -> Engine:
+def make_engine(url: str, autocommit: bool = False, reads: bool = False) -> Engine:
     """Create an engine with settings that suit many workers on one database."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        if not reads:  # a reader takes no write lock, so it never waits for a writer
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
     # A database that accepts connections but never answers must cost a request seconds,
     # not forever: the webhook then answers 503 and LINE redelivers.
@@ -114,6 +115,9 @@ class Database:
         self.sqlite = self.engine.dialect.name == "sqlite"
         # PostgreSQL: events get their own engine whose statements commit alone.
         self.events_engine = None if self.sqlite else make_engine(url, autocommit=True)
+        # Small reads that may happen while this thread's event holds SQLite's write lock
+        # (which version is live): on SQLite a plain reader, which WAL lets go on.
+        self.reads_engine = make_engine(url, reads=True) if self.sqlite else self.events_engine
         self.writers = WriterQueue(self.engine.url.database) if self.sqlite else nullcontext()
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -131,7 +135,7 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection (after a fork, or to let a database go)."""
-        for engine in (self.engine, self.events_engine):
+        for engine in {self.engine, self.events_engine, self.reads_engine} - {None}:
             if engine is not None:
                 engine.dispose()
 

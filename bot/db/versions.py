@@ -30,28 +30,41 @@ class Pointer:
 
 
 def add(db: Database, files: Mapping[str, bytes], bundle_id: str, note: str,
-        author: str) -> int:
-    """Store a bundle's files as a new version; return its number."""
+        author: str, channel: str | None = None) -> int:
+    """Store a bundle's files as a new version (and point a channel at it); return its number."""
     texts = {name: data.decode("utf-8") for name, data in files.items()}
     with db.transaction() as session:
         version = ContentVersion(bundle_id=bundle_id, files=texts, note=note, author=author,
                                  created_at=utcnow())
         session.add(version)
         session.flush()
+        if channel is not None:
+            _point(session, channel, version.number, author)
         return version.number
 
 
 def point(db: Database, channel: str, number: int, who: str) -> None:
-    """Make a channel answer with version `number` (which must exist)."""
+    """Make a channel answer with version `number` (raise LookupError if there is none)."""
     with db.transaction() as session:
         if session.get(ContentVersion, number) is None:
             raise LookupError(f"there is no version {number}")
-        pointer = session.get(ContentPointer, channel)
-        if pointer is None:
-            session.add(ContentPointer(channel=channel, number=number, changed_at=utcnow(),
-                                       changed_by=who))
-        else:
-            pointer.number, pointer.changed_at, pointer.changed_by = number, utcnow(), who
+        _point(session, channel, number, who)
+
+
+def unpoint(db: Database, channel: str) -> None:
+    """Let a channel answer as live again (staging with no version of its own)."""
+    with db.transaction() as session:
+        if (found := session.get(ContentPointer, channel)) is not None:
+            session.delete(found)
+
+
+def _point(session, channel: str, number: int, who: str) -> None:
+    pointer = session.get(ContentPointer, channel)
+    if pointer is None:
+        session.add(ContentPointer(channel=channel, number=number, changed_at=utcnow(),
+                                   changed_by=who))
+    else:
+        pointer.number, pointer.changed_at, pointer.changed_by = number, utcnow(), who
 
 
 def pointer(db: Database, channel: str) -> Pointer | None:
@@ -60,7 +73,7 @@ def pointer(db: Database, channel: str) -> Pointer | None:
              .join(ContentVersion, ContentVersion.number == ContentPointer.number)
              .where(ContentPointer.channel == channel))
     try:
-        with db.engine.connect() as conn:
+        with db.reads_engine.connect() as conn:
             row = conn.execute(query).first()
     except SQLAlchemyError:  # a database not yet upgraded has no versions: use the folders
         return None
@@ -77,7 +90,7 @@ def files_of(db: Database, *, number: int | None = None,
         query = query.where(ContentVersion.bundle_id == bundle_id).order_by(
             ContentVersion.number).limit(1)
     try:
-        with db.engine.connect() as conn:
+        with db.reads_engine.connect() as conn:
             texts = conn.execute(query).scalar()
     except SQLAlchemyError:
         return None

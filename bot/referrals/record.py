@@ -27,11 +27,12 @@ class Record:
     flow: str
     answers: dict[str, str]
     targets: tuple[tuple[str, str], ...]  # (kind, code): ("programme", id) or ("office", id)
+    staging: bool = False  # made on the staging account: kept apart from the real counts
 
     def row(self, day: dt.date, bundle_id: str) -> dict:
         """Return the values of its `referrals` row (made on this day: kept as its month)."""
-        return {"month": month_of(day), "bundle_id": bundle_id, "flow": self.flow,
-                "answers": self.answers}
+        return {"month": month_of(day), "bundle_id": bundle_id, "staging": self.staging,
+                "flow": self.flow, "answers": self.answers}
 
 
 def month_of(day: dt.date) -> dt.date:
@@ -40,11 +41,11 @@ def month_of(day: dt.date) -> dt.date:
 
 
 def record(flow: Flow, answers: dict[str, str], programmes: Iterable[str],
-           offices: Iterable[str]) -> Record:
+           offices: Iterable[str], staging: bool = False) -> Record:
     """Make the record of a referral: the flow's answers as categories and what was named."""
     targets = (*(("programme", code) for code in programmes),
                *(("office", code) for code in offices))
-    return Record(flow.flow, flow.counted(answers), targets)
+    return Record(flow.flow, flow.counted(answers), targets, staging)
 
 
 def write(conn: Connection, record: Record, row: dict) -> None:

@@ -19,6 +19,8 @@ from bot.referrals.record import month_of
 
 
 def _within(query, start: dt.date | None, end: dt.date | None):
+    # Editors' tries on the staging account are never counted with real referrals.
+    query = query.where(Referral.staging.is_(False))
     # Records keep only their month: a bound counts its whole month.
     if start:
         query = query.where(Referral.month >= month_of(start))
