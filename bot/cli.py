@@ -13,6 +13,8 @@ from bot import create_app
 from bot.content.files import ContentError
 from bot.settings import HOW_TO_CONNECT, ConfigError
 from bot.studio.checks import check_command
+from bot.studio.graph import graph_command
+from bot.studio.simulate import simulate_command
 
 
 def create_cli_app():
@@ -23,6 +25,8 @@ def create_cli_app():
 cli = FlaskGroup(create_app=create_cli_app,
                  help="tsunagu: the LINE bot of Akita's support platform.")
 cli.add_command(check_command)  # on the group itself, so it runs without building the app
+cli.add_command(graph_command)  # as check: it draws the draft, no app needed
+cli.add_command(simulate_command)  # builds the app only for --version
 
 
 @cli.command("serve")

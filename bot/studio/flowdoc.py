@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from bot.content.flow import DONE
 from bot.content.schema import Content
 from bot.content.source import content_source
+from bot.studio.graph import edges_from
 
 
 def _options(content: Content, step) -> str:
@@ -48,10 +49,10 @@ def diagram(content: Content) -> list[str]:
     lines = ["```mermaid", "stateDiagram-v2", f"    [*] --> {content.flow.start}"]
     flow = content.flow
     for step in flow.steps:
-        for dest in step.leads_to:
-            target = "[*]" if dest == DONE else dest
-            branch = [o.label for o in step.options if o.next == dest and dest != step.next]
-            lines.append(f"    {step.id} --> {target}: {'・'.join(branch) or 'answer'}")
+        for edge in edges_from(step):  # the arrows `tsunagu graph` draws
+            target = "[*]" if edge.dest == DONE else edge.dest
+            label = "・".join(edge.labels) if edge.branch else "answer"
+            lines.append(f"    {step.id} --> {target}: {label}")
         for before in flow.steps:
             if step.id in before.leads_to:
                 lines.append(f"    {step.id} --> {before.id}: 戻る")
