@@ -48,10 +48,12 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
         # The LINE SDK takes a second to import; command-line tools do without it.
         from bot.line import client, runtime
         from bot.line import webhook as webhook_module
+        from bot.studio import preview
 
         client.init_app(app)
         runtime.init_app(app, bundles)
         webhook_module.init_app(app)
+        preview.init_app(app)  # the editors' browser preview, in development only
     return app
 
 
