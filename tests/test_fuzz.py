@@ -47,7 +47,9 @@ ENGINE = Dialogue(CONTENT)
 RENDERER = Renderer(CONTENT)
 FLOW = CONTENT.flow
 STEPS = [step.id for step in FLOW.steps]
-RESULT_INTROS = (CONTENT.message("result_intro"), CONTENT.message("result_intro_family"))
+RESULT_INTROS = tuple(CONTENT.message(key) for key in CONTENT.messages
+                      if key.startswith("result_intro"))  # citizens', families', employers'
+
 
 # Function-scoped fixtures (one app and database per test) are shared by all examples of a
 # test on purpose: each example uses new people and new event ids, so examples stay apart.

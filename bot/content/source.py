@@ -26,7 +26,8 @@ from bot.content.schema import Content
 log = logging.getLogger(__name__)
 
 _KEY = "tsunagu.content"
-LIVE = "live"
+LIVE = "live"  # the real account
+STAGING = "staging"  # the editors' private test account
 # A channel's pointer: (version number, bundle id), or None when nothing is published for it.
 PointerOf = Callable[[str], "tuple[int, str] | None"]
 # A stored bundle's files by bundle id, or None if no version has that id.

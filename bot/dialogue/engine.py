@@ -88,12 +88,18 @@ RESTART_WORDS = {"最初から", "さいしょから", "はじめから", "初�
                  "やり直し", "やりなおし", "もう一度", "もういちど", "restart"}
 
 
-def answer_data(step: str, value: str) -> str:
-    return urlencode({"s": step, "v": value})
+def version_tag(content: Content) -> str:
+    """Return the short mark of a bundle its answer buttons carry."""
+    return content.bundle_id[:8]
 
 
-def region_data(step: str, region: str) -> str:
-    return urlencode({"s": step, "g": region})
+def answer_data(step: str, value: str, tag: str | None = None) -> str:
+    """Return an answer button's data; `tag` marks the version the button was made by."""
+    return urlencode({"s": step, "v": value, **({"b": tag} if tag else {})})
+
+
+def region_data(step: str, region: str, tag: str | None = None) -> str:
+    return urlencode({"s": step, "g": region, **({"b": tag} if tag else {})})
 
 
 def command_data(command: str, step: str | None = None) -> str:
@@ -126,6 +132,7 @@ class Dialogue:
         self.flow = content.flow
         self.questionnaire = Questionnaire(content.flow)
         self.crisis = CrisisWords(content.safety.crisis_words)
+        self.tag = version_tag(content)
 
     def is_crisis(self, text: str) -> bool:
         return self.crisis.found_in(text)
@@ -233,7 +240,8 @@ class Dialogue:
     def _tap(self, conv, fields: dict[str, str]) -> Outcome:
         state, answers = conv
         step = self.flow.step(state)
-        if fields.get("s") != state or step is None:
+        # A button of another question, or of another version (made before a publish), is old.
+        if fields.get("s") != state or step is None or fields.get("b", self.tag) != self.tag:
             return self._reask(conv, "stale_button")
         if "g" in fields and step.kind == "area":
             if any(r.name == fields["g"] for r in self.content.regions):

@@ -18,7 +18,16 @@ from linebot.v3.messaging import (
 )
 
 from bot.content.schema import Content, CrisisLine, Office, Programme
-from bot.dialogue.engine import Ask, Crisis, Result, Say, answer_data, command_data, region_data
+from bot.dialogue.engine import (
+    Ask,
+    Crisis,
+    Result,
+    Say,
+    answer_data,
+    command_data,
+    region_data,
+    version_tag,
+)
 from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_LABEL, MAX_MESSAGES, MAX_TEXT
 
 
@@ -38,6 +47,7 @@ class Renderer:
         self.content = content
         # Facts of this deployment that messages may name, e.g. {keep_years} in the privacy note.
         self.values = values or {}
+        self.tag = version_tag(content)  # answer buttons say which version made them
         # Questions and fixed texts never change for one content version: build each once.
         # The cached dicts are shared, so nothing may modify a rendered message.
         self._cache: dict[object, list[dict]] = {}
@@ -83,13 +93,15 @@ class Renderer:
         step = self.content.flow.step(ask.step)
         text = step.question(ask.wording)
         if step.kind != "area":
-            items = [_button(o.label, answer_data(step.id, o.value)) for o in step.options]
+            items = [_button(o.label, answer_data(step.id, o.value, self.tag))
+                     for o in step.options]
         elif ask.region is None:
-            items = [_button(r.name, region_data(step.id, r.name)) for r in self.content.regions]
+            items = [_button(r.name, region_data(step.id, r.name, self.tag))
+                     for r in self.content.regions]
         else:
             region = next(r for r in self.content.regions if r.name == ask.region)
             text = self.content.message("area_pick", region=region.name)
-            items = [_button(m, answer_data(step.id, m)) for m in region.municipalities]
+            items = [_button(m, answer_data(step.id, m, self.tag)) for m in region.municipalities]
         return TextMessage(text=text, quickReply=QuickReply(items=items + self._controls(step.id)))
 
     def _crisis(self) -> list[Message]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app
 
 from bot.content.schema import Content
-from bot.content.source import ContentSource
+from bot.content.source import LIVE, ContentSource
 from bot.dialogue.engine import Dialogue
 from bot.line.render import Renderer
 
@@ -48,14 +48,14 @@ class Runtimes:
     def __len__(self) -> int:
         return len(self._built)
 
-    def current(self) -> Runtime:
-        """Return the runtime new conversations start on."""
-        return self._runtime(self.source.current())
+    def current(self, channel: str = LIVE) -> Runtime:
+        """Return the runtime a channel's new conversations start on."""
+        return self._runtime(self.source.current(channel))
 
-    def for_bundle(self, bundle_id: str | None) -> Runtime:
-        """Return the runtime of this bundle, or the current one if it is unknown."""
+    def for_bundle(self, bundle_id: str | None, channel: str = LIVE) -> Runtime:
+        """Return the runtime of this bundle, or the channel's current one if it is unknown."""
         content = self.source.get(bundle_id) if bundle_id is not None else None
-        return self._runtime(content or self.source.current())
+        return self._runtime(content or self.source.current(channel))
 
     def _runtime(self, content: Content) -> Runtime:
         runtime = self._built.get(content.bundle_id)

@@ -6,17 +6,20 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 
 from flask import Blueprint, Flask, abort, current_app, g, request
 from linebot.v3 import SignatureValidator
 from sqlalchemy.exc import OperationalError
 
+from bot.content.source import LIVE, STAGING
 from bot.conversations import retention
 from bot.conversations.keys import user_key
 from bot.conversations.store import Decision, Stored, conversations
 from bot.db.database import database
 from bot.dialogue.engine import Follow, OtherMessage, Postback, Text
-from bot.line.client import line_client
+from bot.line.client import LineClient, line_client
 from bot.line.outbox import outbox
 from bot.line.runtime import Runtime, runtimes
 from bot.referrals.record import record
@@ -46,14 +49,46 @@ def _events(body: bytes) -> list:
     return events
 
 
+@dataclass(frozen=True)
+class Channel:
+    """A LINE account the bot answers: the real one, or the editors' private staging one."""
+
+    name: str  # LIVE or STAGING: which version its new conversations start on
+    signatures: SignatureValidator
+    client: LineClient | None = None  # None: the app's own LINE client (or the reply queue)
+
+    @property
+    def staging(self) -> bool:
+        return self.name == STAGING
+
+    def key(self, user_id: str) -> str:
+        """Return the keyed hash of a person on this account (staging's never meet real ones)."""
+        prefix = "staging:" if self.staging else ""
+        return user_key(current_app.config["TSUNAGU_SECRET_KEY"], prefix + user_id)
+
+
 @bp.post("/callback")
 def receive():
     if not current_app.config["LINE_CONNECTED"]:
         return {"message": "LINE is not connected; see the README to connect it."}, 503
+    return _receive(current_app.extensions[_CHANNELS][LIVE])
+
+
+@bp.post("/callback/staging")
+def receive_staging():
+    channel = current_app.extensions[_CHANNELS].get(STAGING)
+    if channel is None:
+        return {"message": "The staging account is not set up (LINE_STAGING_CHANNEL_SECRET "
+                           "and LINE_STAGING_CHANNEL_ACCESS_TOKEN)."}, 404
+    return _receive(channel)
+
+
+def _receive(channel: Channel):
     body = request.get_data()
-    if not _signatures().validate(body.decode("utf-8", "replace"),
-                              request.headers.get("X-Line-Signature", "")):
+    if not channel.signatures.validate(body.decode("utf-8", "replace"),
+                                       request.headers.get("X-Line-Signature", "")):
         abort(400, "invalid signature")
+    g.channel = channel
     g.reply_deadline = time.monotonic() + current_app.config["LINE_REPLY_BUDGET"]
     for event in _events(body):
         dispatch(event)
@@ -97,7 +132,7 @@ def dispatch(event) -> None:
     handler(event)
 
 
-def _decide(runtime_of, inp) -> Callable[[Stored | None], Decision]:
+def _decide(runtime_of, inp, staging: bool = False) -> Callable[[Stored | None], Decision]:
     """Return the decision of one input, made with the bundle the conversation started on."""
     def decide(stored: Stored | None) -> Decision:
         runtime: Runtime = runtime_of(stored.bundle_id if stored else None)
@@ -106,23 +141,26 @@ def _decide(runtime_of, inp) -> Callable[[Stored | None], Decision]:
         found = outcome.referral
         referral = found and record(runtime.content.flow, outcome.referral_answers,
                                     [p.id for p in found.programmes],
-                                    [o.id for o in found.offices])
+                                    [o.id for o in found.offices], staging=staging)
         return Decision(outcome.state, outcome.answers, runtime.content.bundle_id,
                         outcome.changed, referral, payload=(runtime, outcome.says))
     return decide
 
 
-def act(key: str, event_id: str | None, inp) -> Decision | None:
+def act(key: str, event_id: str | None, inp, channel: str = LIVE) -> Decision | None:
     """Decide one person's input and store it, once; None if the event was handled before."""
     app = current_app
-    return conversations(app).handle(key, event_id, _decide(runtimes(app).for_bundle, inp))
+    runtime_of = partial(runtimes(app).for_bundle, channel=channel)
+    return conversations(app).handle(key, event_id,
+                                     _decide(runtime_of, inp, staging=channel == STAGING))
 
 
 def _respond(event: dict, inp) -> None:
     app = current_app
-    key = user_key(app.config["TSUNAGU_SECRET_KEY"], _user_id(event))
+    channel: Channel = g.channel
+    key = channel.key(_user_id(event))
     event_id = event.get("webhookEventId")
-    decision = act(key, event_id if isinstance(event_id, str) else None, inp)
+    decision = act(key, event_id if isinstance(event_id, str) else None, inp, channel.name)
     token = event.get("replyToken")
     if decision is None or not isinstance(token, str) or not token:
         return
@@ -131,6 +169,9 @@ def _respond(event: dict, inp) -> None:
         log.info("no reply: a double tap")
         return
     messages = runtime.renderer.render(says)
+    if channel.client is not None:  # the staging account: few people, replied to at once
+        channel.client.reply(token, messages, deadline=g.reply_deadline)
+        return
     queue = outbox(app)
     if queue is not None and queue.put(token, messages):
         return  # a sender posts it; the webhook need not wait for LINE's reply API
@@ -147,8 +188,7 @@ def on_follow(event: dict) -> None:
 
 @handles("unfollow")
 def on_unfollow(event: dict) -> None:
-    retention.forget(database(), user_key(current_app.config["TSUNAGU_SECRET_KEY"],
-                                          _user_id(event)))
+    retention.forget(database(), g.channel.key(_user_id(event)))
 
 
 @handles("message")
@@ -171,13 +211,18 @@ def on_postback(event: dict) -> None:
         _respond(event, Postback(data))
 
 
-_SIGNATURES = "tsunagu.signatures"
-
-
-def _signatures() -> SignatureValidator:
-    return current_app.extensions[_SIGNATURES]
+_CHANNELS = "tsunagu.channels"
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_SIGNATURES] = SignatureValidator(app.config["LINE_CHANNEL_SECRET"] or "-")
+    config = app.config
+    channels = {LIVE: Channel(LIVE, SignatureValidator(config["LINE_CHANNEL_SECRET"] or "-"))}
+    if config.get("LINE_STAGING_CONNECTED"):
+        client = LineClient(config["LINE_API_BASE_URL"],
+                            config["LINE_STAGING_CHANNEL_ACCESS_TOKEN"],
+                            budget=config["LINE_REPLY_BUDGET"], pool_size=4)
+        channels[STAGING] = Channel(STAGING,
+                                    SignatureValidator(config["LINE_STAGING_CHANNEL_SECRET"]),
+                                    client)
+    app.extensions[_CHANNELS] = channels
     app.register_blueprint(bp)
