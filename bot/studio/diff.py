@@ -39,6 +39,17 @@ def _short(value: object) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN - 1] + "…"
 
 
+def _flat(fields: dict) -> dict:
+    """Return an item's fields with nested ones named by path (ask.family), as editors see."""
+    flat = {}
+    for name, value in fields.items():
+        if isinstance(value, dict) and value:
+            flat.update({f"{name}.{key}": inner for key, inner in _flat(value).items()})
+        else:
+            flat[name] = value
+    return flat
+
+
 def _items(content: Content) -> dict[str, dict[str, dict]]:
     """Return every item of a bundle by kind and id, as plain data."""
     flow = content.flow
@@ -72,9 +83,10 @@ def diff(old: Content, new: Content) -> list[Change]:
         for item in was.keys() - now.keys():
             changes.append(Change(kind, item, "removed"))
         for item in was.keys() & now.keys():
-            fields = tuple((name, was[item].get(name), now[item].get(name))
-                           for name in sorted(was[item].keys() | now[item].keys())
-                           if was[item].get(name) != now[item].get(name))
+            old, new = _flat(was[item]), _flat(now[item])
+            fields = tuple((name, old.get(name), new.get(name))
+                           for name in sorted(old.keys() | new.keys())
+                           if old.get(name) != new.get(name))
             if fields:
                 changes.append(Change(kind, item, "changed", fields))
     order = {kind: i for i, kind in enumerate(KINDS)}

@@ -350,6 +350,7 @@ class LineApi:
 
     def __init__(self, httpserver: HTTPServer, token: str = "test-token") -> None:
         self.token = token
+        self.tokens = {token}  # every channel access token it accepts (add a staging one)
         self.delay = 0.0  # Seconds to wait before answering each call.
         self.requests: list[Call] = []  # Every call, in the order they were answered.
         self.violations: list[str] = []  # "METHOD /path: property: what LINE would reject".
@@ -418,7 +419,7 @@ class LineApi:
         """Return what is wrong with a request, authentication first."""
         if (request.method, request.path) not in ROUTES:
             return []  # Answered 404 by `_decide`.
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if request.headers.get("Authorization") not in {f"Bearer {t}" for t in self.tokens}:
             return [Problem("Authorization", AUTH_FAILED)]
         return self._spec.problems(request, body)
 

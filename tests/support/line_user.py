@@ -23,9 +23,12 @@ def sign(body: str, secret: str = SECRET) -> str:
 class LineUser:
     """A person on LINE: what they do becomes a signed webhook; what they get back is read."""
 
-    def __init__(self, client, api: LineApi, user_id: str | None = None) -> None:
+    def __init__(self, client, api: LineApi, user_id: str | None = None,
+                 path: str = "/callback", secret: str = SECRET) -> None:
         self.client = client
         self.api = api
+        self.path = path  # the webhook of the account they talk to (the staging one's too)
+        self.secret = secret
         self.user_id = user_id or "U" + uuid.uuid4().hex
         self.last_token = ""
         self.last_response = None
@@ -41,8 +44,9 @@ class LineUser:
     def post(self, *events: dict, signature: str | None = None):
         body = json.dumps({"destination": "Uxxxxxxxx", "events": list(events)})
         self.last_response = self.client.post(
-            "/callback", data=body, content_type="application/json",
-            headers={"X-Line-Signature": sign(body) if signature is None else signature})
+            self.path, data=body, content_type="application/json",
+            headers={"X-Line-Signature": sign(body, self.secret) if signature is None
+                     else signature})
         return self.last_response
 
     def send(self, event: dict) -> list[str]:
