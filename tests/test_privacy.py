@@ -18,7 +18,11 @@ from tests.support.personas import PERSONAS, only_referral, play
 # How the note names each column a referral record keeps ("answers" holds one value per
 # question; the flow's `counted_as` names each). A new column fails here until it is named.
 NAMED = {"month": "ご案内した月", "bundle_id": "質問の種類と版", "flow": "質問の種類と版",
-         "answers": None}
+         "answers": None,
+         # Which account the referral was made on: false for everyone on the real one (true
+         # only for editors trying a version on the staging account), so it tells nothing of
+         # the person and the note need not name it.
+         "staging": None}
 TARGETS_NAMED = "ご案内した支援と相談先"
 
 
