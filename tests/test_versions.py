@@ -299,3 +299,18 @@ def test_without_a_staging_account_its_webhook_is_not_there(app, line_api):
     user = LineUser(app.test_client(), line_api, path="/callback/staging")
     assert user.post().status_code == 404
     assert state_of(app) is None
+
+
+def test_another_worker_goes_on_with_a_version_it_never_answered_with(
+        app, other_worker, runner, draft, line_api, line_user):
+    edit(draft, "flows/questionnaire.yaml", "いまのお仕事の状況", "現在のお仕事の状況")
+    assert publish(runner, draft, "版 1").exit_code == 0
+    wait_until(lambda: _asked_new(app), timeout=5)
+    line_user.follow()
+    line_user.tap("ご本人")  # begun on version 1
+    edit(draft, "flows/questionnaire.yaml", "現在のお仕事の状況", "今のお仕事の状況")
+    assert publish(runner, draft, "版 2").exit_code == 0
+    # The other worker was idle through version 1; it reads that version from the database.
+    there = LineUser(other_worker.test_client(), line_api, user_id=line_user.user_id)
+    there.last_token = line_user.last_token
+    assert there.postback(line_user.button_data("40〜44歳"))[0].startswith("現在のお仕事の状況")
