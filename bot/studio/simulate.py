@@ -19,6 +19,7 @@ from flask.cli import ScriptInfo
 
 from bot import settings
 from bot.content.schema import Content
+from bot.studio.checks import problems
 
 PROMPT = "> "
 WELCOME = ("LINE と同じしくみで、質問をお試しいただけます。ボタンは番号で選び、"
@@ -190,8 +191,6 @@ def simulate_command(root: str | None, number: int | None) -> None:
     """Chat with the questionnaire in the terminal, as on LINE (one answer a line if piped)."""
     if root is not None and number is not None:
         raise click.UsageError("give --root or --version, not both")
-    from bot.studio.checks import problems
-
     content, values, source = _content(root, number)
     interactive = sys.stdin.isatty()
     click.echo(WELCOME + (HOW_TO_END if interactive else ""))
