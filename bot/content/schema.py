@@ -31,6 +31,10 @@ class Programme(Strict):
     audience: Audience
     new: bool = False  # marked 【新規】 in the plan
     repost_of: str = ""  # id of the programme this (再掲) row repeats
+    # Optional: where a fact beyond the plan comes from, and when it was last checked against
+    # it (`tsunagu check` warns when that is over a year ago).
+    source: str = ""
+    checked: datetime.date | None = None
 
     @property
     def title(self) -> str:

@@ -1,13 +1,22 @@
 """LINE's documented limits on what a bot sends, in one place (the renderer and `check` use them).
 
-From the Messaging API reference; the OpenAPI description does not encode all of them.
+From the Messaging API reference (https://developers.line.biz/en/reference/messaging-api/);
+the OpenAPI description (tests/line/openapi/messaging-api.yml) encodes only some of them, as
+noted. LINE counts a text's characters in UTF-16 code units (an emoji may count as two) and an
+action's label in visible characters
+(https://developers.line.biz/en/docs/messaging-api/text-character-count/).
 """
 
-MAX_MESSAGES = 5  # messages in one reply
-MAX_QUICK_REPLIES = 13  # quick-reply items on one message
-MAX_LABEL = 20  # characters of a quick-reply (or button) label
-MAX_POSTBACK_DATA = 300  # characters of postback data
+MAX_MESSAGES = 5  # messages in one reply (OpenAPI ReplyMessageRequest.messages maxItems: 5)
+MAX_QUICK_REPLIES = 13  # quick-reply items on one message (OpenAPI QuickReply.items maxItems)
+# Characters of an action's label: the reference's action objects give 20 for quick-reply
+# buttons and templates (not in the OpenAPI file); Flex buttons may take more, but the bot keeps
+# every label to 20, the limit that holds wherever a label is shown.
+MAX_LABEL = 20
+MAX_POSTBACK_DATA = 300  # characters of postback data (OpenAPI PostbackAction.data maxLength)
 MAX_DISPLAY_TEXT = 300  # characters of a postback's displayText
-MAX_TEXT = 5000  # characters of one text message
-MAX_ALT_TEXT = 1500  # characters of a Flex message's altText
-MAX_BUBBLES = 12  # bubbles in one carousel
+MAX_TEXT = 5000  # characters (UTF-16 code units) of one text message
+MAX_ALT_TEXT = 1500  # characters of a Flex message's altText (reference: "Max character limit")
+MAX_BUBBLES = 12  # bubbles in one carousel (reference: carousel "Max: 12 bubbles")
+MAX_URI = 1000  # characters of a URI action's uri (OpenAPI URIAction.uri maxLength: 1000)
+URI_SCHEMES = ("http://", "https://", "line://", "tel:")  # what a URI action may open

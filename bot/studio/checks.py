@@ -1,190 +1,850 @@
-"""Semantic checks of the content: one small rule per check, each naming the fix."""
+"""`tsunagu check`, the editors' safety net: every problem, with its file, line, item and fix.
+
+The checks run in layers. 1, the files: YAML syntax, each file's schema, ids used twice
+(`bot.content.bundle`); the rest run only once every file reads. 2, what the content means:
+one small rule per check. 3, LINE's limits (`bot.line.limits`). Then the warnings (errors with
+--strict), the scenarios (`bot.studio.scenarios`, people played through the bot) and the
+coverage: how many of all citizens' answer combinations reach an office to call or open.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import functools
 import itertools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import json
+import string
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import NamedTuple
 
 import click
 from flask import Flask, current_app, has_app_context
 
 from bot import settings
 from bot.content import bundle
-from bot.content.files import ContentError
-from bot.content.flow import DONE
-from bot.content.schema import AgeRange, Content, Office
-from bot.dialogue.matching import NEAREST, holds, match_rules, offices_for
-from bot.line.limits import MAX_BUBBLES, MAX_LABEL, MAX_QUICK_REPLIES
+from bot.content.bundle import AREAS, FLOW_FILE, MESSAGES, OFFICES, PROGRAMMES, RULES, SAFETY
+from bot.content.files import ContentError, Document, Issue
+from bot.content.flow import DONE, Step
+from bot.content.schema import AgeRange, Content, Office, Programme, Rule
+from bot.dialogue import engine
+from bot.dialogue.matching import NEAREST, Match, holds, match_rules, offices_for
+from bot.line.limits import (
+    MAX_ALT_TEXT,
+    MAX_BUBBLES,
+    MAX_LABEL,
+    MAX_POSTBACK_DATA,
+    MAX_QUICK_REPLIES,
+    MAX_TEXT,
+    MAX_URI,
+    URI_SCHEMES,
+)
 
-CONTROLS = 2  # 戻る and 最初から
+ERROR, WARNING = "error", "warning"
+READABLE = 400  # characters of one bubble a person reads comfortably on a phone (not LINE's)
+STALE_AFTER_MONTHS = 12  # a contact fact not checked for longer is worth checking again
 MESSAGE_KEYS = (
     "greeting", "privacy", "not_understood", "age_not_understood", "area_not_understood",
     "area_pick", "not_text", "stale_button", "ended_button", "result_intro",
     "result_offices", "office_contact_unknown", "office_call",
     "office_web", "result_closing", "start_button", "back_button", "crisis", "crisis_after",
+    "crisis_free", "crisis_charged", "crisis_call",
 )
+# The {names} a message may use: the deployment's facts fill any message the bot says (the
+# privacy note's {keep_years}); these keys are also given their own.
+ANY_MESSAGE_FIELDS = frozenset({"keep_years"})
+MESSAGE_FIELDS = {"area_pick": {"region"}, "crisis_call": {"phone"}}
+# How the longest value of each field reads, to measure a message as people get it.
+LONGEST_VALUE = {"keep_years": "30"}  # TSUNAGU_KEEP_REFERRAL_YEARS is at most 30
 
-Check = Callable[[Content], Iterator[str]]
-CHECKS: list[Check] = []
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: how bad, where (file and line), which item, what is wrong, how to fix it."""
+
+    severity: str  # ERROR or WARNING
+    file: str  # e.g. content/offices.yaml
+    line: int | None  # from 1; None where no line can be told
+    item: str  # e.g. "office 'hw-akita'", "question 'age', option 'u35'"; "" for a file
+    message: str
+    fix: str
+
+    def text(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        what = f"{self.item}: {self.message}" if self.item else self.message
+        return f"{where}: {self.severity}: {what}" + (f"; {self.fix}" if self.fix else "")
+
+    @classmethod
+    def of(cls, issue: Issue) -> Problem:
+        return cls(ERROR, issue.file, issue.line, issue.item, issue.message, issue.fix)
+
+
+@dataclass
+class Report:
+    """What `examine` found in a bundle's files."""
+
+    problems: list[Problem]
+    content: Content | None  # None when the files do not read (layer 1 failed)
+    coverage: Coverage | None = None
+    scenarios: int = 0  # scenarios played
+
+    def errors(self, strict: bool = False) -> list[Problem]:
+        """Return the problems that fail the check (with strict, warnings too)."""
+        return [p for p in self.problems if strict or p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == WARNING]
+
+
+class Context:
+    """What a check looks at: the content, its files' lines, today, and the coverage."""
+
+    def __init__(self, content: Content, docs: Mapping[str, Document] | None = None,
+                 today: dt.date | None = None) -> None:
+        self.content = content
+        self.docs = docs or {}
+        self.today = today or dt.date.today()
+
+    def line(self, file: str, *path) -> int | None:
+        doc = self.docs.get(file)
+        return doc.line(*path) if doc is not None else None
+
+    @functools.cached_property
+    def coverage(self) -> Coverage:
+        return coverage(self.content)
+
+    # Where each kind of item is, and how a problem names it.
+    def office(self, office: Office, *path) -> tuple[str, int | None]:
+        return (f"office {office.id!r}",
+                self.line(OFFICES, "offices", ("id", office.id), *path))
+
+    def programme(self, programme: Programme, *path) -> tuple[str, int | None]:
+        return (f"programme {programme.id!r}",
+                self.line(PROGRAMMES, "programmes", ("id", programme.id), *path))
+
+    def rule(self, rule: Rule, *path) -> tuple[str, int | None]:
+        if rule is self.content.rules.fallback:
+            return f"fallback rule {rule.id!r}", self.line(RULES, "fallback", *path)
+        return f"rule {rule.id!r}", self.line(RULES, "rules", ("id", rule.id), *path)
+
+    def step(self, step: Step, *path) -> tuple[str, int | None]:
+        return f"question {step.id!r}", self.line(FLOW_FILE, "steps", ("id", step.id), *path)
+
+    def option(self, step: Step, value: str, *path) -> tuple[str, int | None]:
+        return (f"question {step.id!r}, option {value!r}",
+                self.line(FLOW_FILE, "steps", ("id", step.id), "options", ("value", value),
+                          *path))
+
+    def message(self, key: str) -> tuple[str, int | None]:
+        return f"message {key!r}", self.line(MESSAGES, key)
+
+    def region(self, name: str, *path) -> tuple[str, int | None]:
+        return f"region {name!r}", self.line(AREAS, "regions", ("name", name), *path)
+
+
+Check = Callable[[Context], Iterator[Problem]]
+CHECKS: list[Check] = []  # in the order they run: meaning (layer 2), LINE's limits, warnings
 
 
 def check(func: Check) -> Check:
+    """Register a check; it yields Problems."""
     CHECKS.append(func)
     return func
 
 
-@check
-def rules_name_what_exists(content: Content) -> Iterator[str]:
-    kinds = {o.kind for o in content.offices.values()}
-    for rule in [*content.rules.rules, content.rules.fallback]:
-        for code in rule.programmes:
-            if code not in content.programmes:
-                yield (f"rules.yaml: rule {rule.id!r} names programme {code!r}, which is not in "
-                       "programmes.yaml; fix the id or add the programme")
-        for ref in rule.offices:
-            known = ref.removeprefix(NEAREST) in kinds if ref.startswith(NEAREST) else (
-                ref in content.offices)
-            if not known:
-                yield (f"rules.yaml: rule {rule.id!r} names office {ref!r}, which matches no "
-                       "office in offices.yaml; fix the id or kind")
+def error(file: str, where: tuple[str, int | None], message: str, fix: str) -> Problem:
+    return Problem(ERROR, file, where[1], where[0], message, fix)
 
 
-def _answer_values(content: Content) -> dict[str, set[str]]:
-    """Return every value each step's answer can take."""
-    area = content.flow.area_step
-    return {s.id: set(content.municipalities) if area and s.id == area.id
-            else {o.value for o in s.options} for s in content.flow.steps}
+def warning(file: str, where: tuple[str, int | None], message: str, fix: str) -> Problem:
+    return Problem(WARNING, file, where[1], where[0], message, fix)
 
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _rules(content: Content) -> list[Rule]:
+    return [*content.rules.rules, content.rules.fallback]
+
+
+# ---- Layer 2: what the content means ----------------------------------------------------
 
 @check
-def rule_messages_exist(content: Content) -> Iterator[str]:
-    for rule in [*content.rules.rules, content.rules.fallback]:
-        if rule.say and not str(content.messages.get(rule.say, "")).strip():
-            yield (f"rules.yaml: rule {rule.id!r} says {rule.say!r}, which is not in "
-                   "messages.yaml; add the message or fix the key")
+def rules_name_what_exists(c: Context) -> Iterator[Problem]:
+    kinds = {o.kind for o in c.content.offices.values()}
+    for rule in _rules(c.content):
+        for i, code in enumerate(rule.programmes):
+            if code not in c.content.programmes:
+                yield error(RULES, c.rule(rule, "programmes", i),
+                            f"names programme {code!r}, which is not in programmes.yaml",
+                            "fix the id" + _did_you_mean(code, c.content.programmes)
+                            + " or add the programme to programmes.yaml")
+        for i, ref in enumerate(rule.offices):
+            if ref.startswith(NEAREST):
+                kind = ref.removeprefix(NEAREST)
+                if kind not in kinds:
+                    yield error(RULES, c.rule(rule, "offices", i),
+                                f"names {ref!r}, but no office in offices.yaml has kind {kind!r}",
+                                "fix the kind" + _did_you_mean(kind, kinds)
+                                + " or give an office that kind")
+            elif ref not in c.content.offices:
+                yield error(RULES, c.rule(rule, "offices", i),
+                            f"names office {ref!r}, which is not in offices.yaml",
+                            "fix the id" + _did_you_mean(ref, c.content.offices)
+                            + " or add the office to offices.yaml")
 
 
 @check
-def rules_use_real_answers(content: Content) -> Iterator[str]:
-    values = _answer_values(content)
-    for rule in content.rules.rules:
-        for field, wanted in rule.when.items():
-            step = content.flow.step(field)
+def rule_messages_exist(c: Context) -> Iterator[Problem]:
+    for rule in _rules(c.content):
+        if rule.say and not str(c.content.messages.get(rule.say, "")).strip():
+            yield error(RULES, c.rule(rule, "say"),
+                        f"says {rule.say!r}, which is not in messages.yaml",
+                        "add the message to messages.yaml or fix the key"
+                        + _did_you_mean(rule.say, c.content.messages))
+
+
+def answer_values(content: Content) -> dict[str, list[str]]:
+    """Return every value each question's answer can take (an area: the municipalities)."""
+    return {s.id: list(content.municipalities) if s.kind == "area"
+            else [o.value for o in s.options] for s in content.flow.steps}
+
+
+@check
+def rules_use_real_answers(c: Context) -> Iterator[Problem]:
+    values = answer_values(c.content)
+    for rule in c.content.rules.rules:
+        for name, wanted in rule.when.items():
+            step = c.content.flow.step(name)
             if step is None:
-                yield (f"rules.yaml: rule {rule.id!r} asks for the answer {field!r}, but no "
-                       f"question has that id; use one of {sorted(values)}")
+                yield error(RULES, c.rule(rule, "when", name),
+                            f"asks for the answer {name!r}, but no question has that id",
+                            f"use one of {', '.join(values)}" + _did_you_mean(name, values))
             elif isinstance(wanted, AgeRange):
                 if step.kind != "age":
-                    yield (f"rules.yaml: rule {rule.id!r} gives {field!r} a range of years, but "
-                           f"that question is not an age question; list its values instead")
+                    yield error(RULES, c.rule(rule, "when", name),
+                                f"gives {name!r} a range of years, but that question is not an "
+                                "age question", "list its answers' values instead, e.g. "
+                                f"[{', '.join(values[name][:2])}]")
             else:
-                for value in wanted:
-                    if value not in values[field]:
-                        yield (f"rules.yaml: rule {rule.id!r} expects {field} = {value!r}, which "
-                               f"no answer gives; use one of {sorted(values[field])}")
+                for i, value in enumerate(wanted):
+                    if value not in values[name]:
+                        yield error(RULES, c.rule(rule, "when", name, i),
+                                    f"expects {name} = {value!r}, which no answer gives",
+                                    f"use one of {', '.join(values[name])}"
+                                    + _did_you_mean(value, values[name]))
 
 
 @check
-def wording_step_exists(content: Content) -> Iterator[str]:
-    flow = content.flow
+def wording_step_exists(c: Context) -> Iterator[Problem]:
+    flow = c.content.flow
     if flow.wording_from and flow.step(flow.wording_from) is None:
-        yield (f"flows/questionnaire.yaml: wording_from names {flow.wording_from!r}, which is "
-               "not a step; use a step id or remove it")
+        yield error(FLOW_FILE, ("", c.line(FLOW_FILE, "wording_from")),
+                    f"wording_from names {flow.wording_from!r}, which is not a question",
+                    "use a question's id or remove the line")
 
 
 @check
-def office_areas_are_municipalities(content: Content) -> Iterator[str]:
-    known = set(content.municipalities)
-    for office in content.offices.values():
-        for area in office.areas:
+def offices_serve_real_areas(c: Context) -> Iterator[Problem]:
+    known = set(c.content.municipalities)
+    for office in c.content.offices.values():
+        if not office.areas:
+            yield error(OFFICES, c.office(office, "areas"),
+                        "serves no area, so \"nearest:\" never finds it",
+                        "list the municipalities it serves in 'areas', or [\"*\"] for the "
+                        "whole prefecture")
+        for i, area in enumerate(office.areas):
             if area != "*" and area not in known:
-                yield (f"offices.yaml: office {office.id!r} serves {area!r}, which is not a "
-                       "municipality in areas.yaml; fix the name or use \"*\"")
+                yield error(OFFICES, c.office(office, "areas", i),
+                            f"serves {area!r}, which is not a municipality in areas.yaml",
+                            "fix the name" + _did_you_mean(area, known)
+                            + " or use \"*\" for the whole prefecture")
 
 
 @check
-def buttons_fit_line(content: Content) -> Iterator[str]:
-    for step in content.flow.steps:
-        if len(step.options) + CONTROLS > MAX_QUICK_REPLIES:
-            yield (f"flows/questionnaire.yaml: step {step.id!r} has {len(step.options)} options; "
-                   f"LINE shows at most {MAX_QUICK_REPLIES - CONTROLS} besides 戻る and 最初から")
-        for option in step.options:
-            if len(option.label) > MAX_LABEL:
-                yield (f"flows/questionnaire.yaml: step {step.id!r}: label {option.label!r} is "
-                       f"longer than {MAX_LABEL} characters; shorten it")
-    for region in content.regions:
-        if len(region.municipalities) + CONTROLS > MAX_QUICK_REPLIES:
-            yield (f"areas.yaml: region {region.name!r} has too many municipalities for one "
-                   "set of buttons; split the region")
+def questions_can_be_answered(c: Context) -> Iterator[Problem]:
+    flow = c.content.flow
+    areas = [s for s in flow.steps if s.kind == "area"]
+    for extra in areas[1:]:
+        yield error(FLOW_FILE, c.step(extra, "kind"),
+                    f"is a second area question (the first is {areas[0].id!r}); rules and "
+                    "offices use only the first", "keep one question of kind area")
+    for step in flow.steps:
+        if step.kind != "area" and not step.options:
+            yield error(FLOW_FILE, c.step(step), "has no options, so nobody can answer it",
+                        "add its options (value and label)")
+
+
+def _graph(content: Content) -> dict[str, list[str]]:
+    """Return where each question leads, only to questions that exist (or done)."""
+    ids = {s.id for s in content.flow.steps}
+    return {s.id: [d for d in s.leads_to if d == DONE or d in ids] for s in content.flow.steps}
 
 
 @check
-def flow_links_lead_to_the_end(content: Content) -> Iterator[str]:
-    flow = content.flow
+def nexts_lead_somewhere(c: Context) -> Iterator[Problem]:
+    flow = c.content.flow
     ids = [s.id for s in flow.steps]
     if flow.start not in ids:
-        yield f"flows/questionnaire.yaml: start {flow.start!r} is not a step"
-        return
-    broken = False
+        yield error(FLOW_FILE, ("", c.line(FLOW_FILE, "start")),
+                    f"start {flow.start!r} is not a question",
+                    f"use a question's id{_did_you_mean(flow.start, ids)}")
     for step in flow.steps:
-        for dest in step.leads_to:
-            if dest != DONE and dest not in ids:
-                broken = True
-                yield (f"flows/questionnaire.yaml: step {step.id!r} goes next to {dest!r}, "
-                       f"which is not a step; use a step id or {DONE!r}")
-    if broken:
-        return
-    reached, todo, loops = {flow.start}, [flow.start], False
+        if step.next != DONE and step.next not in ids:
+            yield error(FLOW_FILE, c.step(step, "next"),
+                        f"goes next to {step.next!r}, which is not a question",
+                        f"use a question's id{_did_you_mean(step.next, ids)} or {DONE!r}")
+        for option in step.options:
+            if option.next and option.next != DONE and option.next not in ids:
+                yield error(FLOW_FILE, c.option(step, option.value, "next"),
+                            f"goes next to {option.next!r}, which is not a question",
+                            f"use a question's id{_did_you_mean(option.next, ids)} or "
+                            f"{DONE!r}")
+
+
+def _reached(content: Content) -> set[str]:
+    graph, start = _graph(content), content.flow.start
+    if start not in graph:
+        return set()
+    reached, todo = {start}, [start]
     while todo:
-        step = flow.step(todo.pop())
-        for dest in step.leads_to:
+        for dest in graph[todo.pop()]:
             if dest != DONE and dest not in reached:
                 reached.add(dest)
                 todo.append(dest)
-    # A step from which no answer ever leads to the end loops (every path through it returns).
-    ends = {s.id for s in flow.steps if DONE in s.leads_to}
+    return reached
+
+
+@check
+def every_question_is_asked(c: Context) -> Iterator[Problem]:
+    reached = _reached(c.content)
+    if not reached:
+        return  # no start: said above
+    for step in c.content.flow.steps:
+        if step.id not in reached:
+            yield error(FLOW_FILE, c.step(step),
+                        "is never asked: no question's 'next' leads to it",
+                        "link it from the question before it with 'next', or remove it")
+
+
+def _cycles(content: Content) -> list[list[str]]:
+    """Return each circle of questions (each once), as the steps it goes through."""
+    graph, found, seen = _graph(content), [], set()
+
+    def walk(step_id: str, path: list[str]) -> None:
+        for dest in graph.get(step_id, []):
+            if dest in path:
+                circle = path[path.index(dest):]
+                key = frozenset(circle)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(circle)
+            elif dest != DONE and dest not in done:
+                walk(dest, [*path, dest])
+        done.add(step_id)
+
+    done: set[str] = set()
+    if content.flow.start in graph:
+        walk(content.flow.start, [content.flow.start])
+    return found
+
+
+@check
+def every_path_ends_in_a_referral(c: Context) -> Iterator[Problem]:
+    graph = _graph(c.content)
+    circles = _cycles(c.content)
+    for circle in circles:
+        last = c.content.flow.step(circle[-1])
+        yield error(FLOW_FILE, c.step(last, "next"),
+                    "the questions go round in a circle: " + " → ".join([*circle, circle[0]]),
+                    f"change a 'next' on the way so that it leads on towards {DONE!r}")
+    in_circle = {s for circle in circles for s in circle}
+    ends = {DONE}
     changed = True
-    while changed:
+    while changed:  # the steps from which some answer leads to the end
         changed = False
-        for step in flow.steps:
-            if step.id not in ends and any(d in ends for d in step.leads_to):
-                ends.add(step.id)
+        for step_id, dests in graph.items():
+            if step_id not in ends and any(d in ends for d in dests):
+                ends.add(step_id)
                 changed = True
-    for step_id in ids:
-        if step_id in reached and step_id not in ends:
-            loops = True
-    if loops:
-        yield "flows/questionnaire.yaml: the steps loop and never reach 'done'; fix a 'next'"
-    for step_id in ids:
-        if step_id not in reached:
-            yield (f"flows/questionnaire.yaml: step {step_id!r} is never asked; link it with "
-                   "'next'")
+    reached = _reached(c.content)
+    for step in c.content.flow.steps:
+        if step.id in reached and step.id not in ends and step.id not in in_circle:
+            yield error(FLOW_FILE, c.step(step, "next"),
+                        f"no answer here leads on to the end ({DONE!r}), so nobody who gets "
+                        "here is referred", f"make a 'next' on the way lead to {DONE!r}")
 
 
 @check
-def privacy_note_names_every_kept_answer(content: Content) -> Iterator[str]:
-    note = str(content.messages.get("privacy", ""))
-    for step in content.flow.steps:
+def privacy_note_names_every_kept_answer(c: Context) -> Iterator[Problem]:
+    note = str(c.content.messages.get("privacy", ""))
+    for step in c.content.flow.steps:
         if not step.counted_as:
-            yield (f"flows/questionnaire.yaml: step {step.id!r} has no counted_as; say how the "
-                   "privacy note names this answer (every answer is kept in the counts)")
+            yield error(FLOW_FILE, c.step(step),
+                        "has no counted_as (every answer is kept in the anonymous counts)",
+                        "add counted_as: how the privacy note names this answer")
         elif step.counted_as not in note:
-            yield (f"messages.yaml: the privacy note does not name {step.counted_as!r} (step "
-                   f"{step.id!r}), which the counts keep; add it to the note")
+            yield error(MESSAGES, c.message("privacy"),
+                        f"the privacy note does not name {step.counted_as!r} (question "
+                        f"{step.id!r}), which the counts keep",
+                        "add those words to the note, or change the question's counted_as")
 
 
 @check
-def messages_are_all_there(content: Content) -> Iterator[str]:
+def messages_are_all_there(c: Context) -> Iterator[Problem]:
     for key in MESSAGE_KEYS:
-        if not str(content.messages.get(key, "")).strip():
-            yield f"messages.yaml: message {key!r} is missing; add it"
+        if not str(c.content.messages.get(key, "")).strip():
+            yield error(MESSAGES, (f"message {key!r}", None), "is missing",
+                        f"add a line '{key}: \"...\"' to messages.yaml")
 
+
+@check
+def messages_use_known_names(c: Context) -> Iterator[Problem]:
+    for key, text in c.content.messages.items():
+        allowed = ANY_MESSAGE_FIELDS | MESSAGE_FIELDS.get(key, set())
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError:
+            yield error(MESSAGES, c.message(key), "has a '{' or '}' that is not a {name}",
+                        "write a brace as {{ or }}, or remove it")
+            continue
+        for name in sorted(names - allowed):
+            shown = ", ".join("{" + n + "}" for n in sorted(allowed))
+            yield error(MESSAGES, c.message(key), f"uses {{{name}}}, which the bot cannot fill",
+                        f"use only {shown} here, or remove it")
+
+
+@check
+def everyone_gets_a_programme_and_a_place_to_go(c: Context) -> Iterator[Problem]:
+    cover = c.coverage
+    fallback = c.rule(c.content.rules.fallback)
+    if cover.no_programme:
+        yield error(RULES, fallback,
+                    f"{len(cover.no_programme)} answer combinations get no programme, e.g. "
+                    f"{describe(c.content, cover.no_programme[0])}",
+                    "give the fallback rule a programme everyone may use")
+    if cover.no_office:
+        yield error(RULES, fallback,
+                    f"{len(cover.no_office)} answer combinations get no office, e.g. "
+                    f"{describe(c.content, cover.no_office[0])}",
+                    "give the fallback rule an office that serves everyone (areas: [\"*\"])")
+
+
+@check
+def everyone_can_call_or_open_a_place(c: Context) -> Iterator[Problem]:
+    cover = c.coverage
+    if not cover.unreachable:
+        return
+    worst = "; ".join(f"{gap.where} ({gap.combinations})" for gap in cover.gaps[:5])
+    yield error(RULES, ("", None),
+                f"{len(cover.unreachable)} of {cover.total} citizens' answer combinations get "
+                f"no office with a phone or web button; the largest gaps: {worst}",
+                "add to a rule that fits them an office with a phone or url (such as "
+                "\"nearest:jiritsu-soudan\", the municipality's window), or fill the office's "
+                "phone or url in offices.yaml from docs/sources/")
+
+
+@check
+def every_programme_for_people_has_a_path(c: Context) -> Iterator[Problem]:
+    reached = c.coverage.programmes
+    for programme in c.content.programmes.values():
+        if programme.audience in ("citizens", "employers") and programme.id not in reached:
+            yield error(PROGRAMMES, c.programme(programme),
+                        f"({programme.item} {programme.title}) is for {programme.audience} but "
+                        "no answers lead to it", "add it to a rule in rules.yaml whose answers "
+                        "fit the people it is for")
+
+
+# ---- Layer 3: LINE's limits ---------------------------------------------------------------
+
+def units(text: str) -> int:
+    """Return a text's length as LINE counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _controls(c: Context, step: Step) -> list[tuple[str, str]]:
+    """Return the 戻る/最初から buttons under a question: (label, postback data)."""
+    controls = [(c.content.messages.get("start_button", ""),
+                 engine.command_data("restart", step.id))]
+    if c.content.flow.previous(step.id):
+        controls.insert(0, (c.content.messages.get("back_button", ""),
+                            engine.command_data("back", step.id)))
+    return controls
+
+
+def _tag(content: Content) -> str | None:
+    # Answer buttons may carry the version that made them (engine.version_tag, where the
+    # engine has it): measure the data as the button carries it.
+    tagger = getattr(engine, "version_tag", None)
+    return tagger(content) if tagger else None
+
+
+def _data(make: Callable[..., str], step: str, value: str, tag: str | None) -> str:
+    return make(step, value, tag) if tag else make(step, value)
+
+
+def buttons(c: Context) -> Iterator[tuple[Step, str, list[tuple[str, str, tuple]]]]:
+    """Yield each set of quick-reply buttons: its question, what shows it, (label, data, where)."""
+    tag = _tag(c.content)
+    for step in c.content.flow.steps:
+        controls = [(label, data, ("control",)) for label, data in _controls(c, step)]
+        if step.kind != "area":
+            yield step, "", [(o.label, _data(engine.answer_data, step.id, o.value, tag),
+                              ("option", o.value)) for o in step.options] + controls
+            continue
+        yield step, "", [(r.name, _data(engine.region_data, step.id, r.name, tag),
+                          ("region", r.name)) for r in c.content.regions] + controls
+        for region in c.content.regions:
+            yield step, region.name, [
+                (m, _data(engine.answer_data, step.id, m, tag), ("municipality", region.name, i))
+                for i, m in enumerate(region.municipalities)] + controls
+
+
+def _button_place(c: Context, step: Step, where: tuple) -> tuple[str, str, int | None]:
+    """Return the file, item and line of one button."""
+    if where[0] == "option":
+        item, line = c.option(step, where[1], "label")
+        return FLOW_FILE, item, line
+    if where[0] == "region":
+        return AREAS, *c.region(where[1], "name")
+    if where[0] == "municipality":
+        item, line = c.region(where[1], "municipalities", where[2])
+        return AREAS, item, line
+    return MESSAGES, "the 戻る/最初から buttons", None
+
+
+@check
+def quick_replies_fit_line(c: Context) -> Iterator[Problem]:
+    for step, region, items in buttons(c):
+        if len(items) > MAX_QUICK_REPLIES:
+            shown = len(items) - len(_controls(c, step))
+            if region:
+                yield error(AREAS, c.region(region),
+                            f"has {shown} municipalities; with 戻る and 最初から that is "
+                            f"{len(items)} buttons, and LINE shows at most {MAX_QUICK_REPLIES}",
+                            "split the region in two")
+            elif step.kind == "area":
+                yield error(AREAS, ("", c.line(AREAS, "regions")),
+                            f"there are {shown} regions; with 戻る and 最初から that is "
+                            f"{len(items)} buttons, and LINE shows at most {MAX_QUICK_REPLIES}",
+                            "join some regions")
+            else:
+                yield error(FLOW_FILE, c.step(step, "options"),
+                            f"has {shown} options; with 戻る and 最初から that is {len(items)} "
+                            f"buttons, and LINE shows at most {MAX_QUICK_REPLIES}",
+                            f"keep it to {MAX_QUICK_REPLIES - len(items) + shown} options, "
+                            "e.g. by joining two or splitting the question")
+
+
+@check
+def labels_fit_line(c: Context) -> Iterator[Problem]:
+    seen = set()
+    for step, _, items in buttons(c):
+        for label, _, where in items:
+            file, item, line = _button_place(c, step, where)
+            if len(label) > MAX_LABEL and (file, item) not in seen:
+                seen.add((file, item))
+                yield Problem(ERROR, file, line, item,
+                              f"the button label {label!r} is {len(label)} characters; LINE "
+                              f"shows at most {MAX_LABEL} and the bot would cut it to "
+                              f"{label[:MAX_LABEL]!r}", f"shorten it to {MAX_LABEL} characters")
+    for key in ("office_call", "office_web"):
+        label = c.content.messages.get(key, "")
+        if len(label) > MAX_LABEL:
+            yield error(MESSAGES, c.message(key),
+                        f"the button label {label!r} is {len(label)} characters; LINE takes at "
+                        f"most {MAX_LABEL}", f"shorten it to {MAX_LABEL} characters")
+    call = c.content.messages.get("crisis_call", "")
+    for line in c.content.safety.crisis_lines:
+        try:
+            label = call.format(phone=line.phone)
+        except (KeyError, ValueError, IndexError):
+            break  # said by messages_use_known_names
+        if len(label) > MAX_LABEL:
+            yield error(MESSAGES, c.message("crisis_call"),
+                        f"with {line.name}'s number the button reads {label!r}, "
+                        f"{len(label)} characters; LINE shows at most {MAX_LABEL} and the bot "
+                        f"would cut it to {label[:MAX_LABEL]!r}",
+                        f"shorten the words around {{phone}} (the number alone is "
+                        f"{len(line.phone)})")
+
+
+@check
+def postback_data_fits_line(c: Context) -> Iterator[Problem]:
+    for step, _, items in buttons(c):
+        for label, data, where in items:
+            size = len(data.encode("utf-8"))  # urlencoded: bytes and characters are the same
+            if size > MAX_POSTBACK_DATA:
+                file, item, line = _button_place(c, step, where)
+                yield Problem(ERROR, file, line, item,
+                              f"the button {label!r} carries {size} bytes of data; LINE takes "
+                              f"at most {MAX_POSTBACK_DATA}",
+                              "shorten the question's id and the option's value (or the name)")
+
+
+def _format(text: str, **values: str) -> str:
+    try:
+        return text.format(**LONGEST_VALUE, **values)
+    except (KeyError, ValueError, IndexError):
+        return text  # said by messages_use_known_names
+
+
+def texts(c: Context) -> Iterator[tuple[str, tuple[str, int | None], str]]:
+    """Yield each fixed text the bot sends: file, (item, line), the text as people get it."""
+    longest_region = max((r.name for r in c.content.regions), key=len, default="")
+    longest_phone = max((line.phone for line in c.content.safety.crisis_lines), key=len,
+                        default="")
+    for key, text in c.content.messages.items():
+        yield MESSAGES, c.message(key), _format(text, region=longest_region, phone=longest_phone)
+    for step in c.content.flow.steps:
+        for wording, text in step.ask.items():
+            item, line = c.step(step, "ask", wording)
+            yield FLOW_FILE, (f"{item} ({wording})", line), text
+
+
+@check
+def texts_fit_line(c: Context) -> Iterator[Problem]:
+    for file, where, text in texts(c):
+        if units(text) > MAX_TEXT:
+            yield error(file, where, f"is {units(text)} characters; LINE takes at most "
+                        f"{MAX_TEXT} in one message", "shorten it")
+    crisis = crisis_text(c.content)
+    if units(crisis) > MAX_TEXT:
+        yield error(SAFETY, ("crisis lines", c.line(SAFETY, "crisis_lines")),
+                    f"the crisis reply (the 'crisis' message and every line) is {units(crisis)} "
+                    f"characters; LINE takes at most {MAX_TEXT} and the bot would cut it",
+                    "shorten the lines' notes or the 'crisis' message")
+    if len(crisis) > MAX_ALT_TEXT:
+        yield error(SAFETY, ("crisis lines", c.line(SAFETY, "crisis_lines")),
+                    f"the crisis reply is {len(crisis)} characters; a card's text for "
+                    f"notifications (altText) takes at most {MAX_ALT_TEXT}, so it would be cut",
+                    "shorten the lines' notes or the 'crisis' message")
+
+
+def crisis_text(content: Content) -> str:
+    """Return the crisis reply's text as bot.line.render builds it."""
+    order = {True: 0, None: 1, False: 2}
+    lines = sorted(content.safety.crisis_lines, key=lambda line: order[line.free])
+    listing = []
+    for line in lines:
+        cost = {True: "crisis_free", False: "crisis_charged"}.get(line.free)
+        terms = "・".join(p for p in (cost and content.messages.get(cost, ""), line.hours) if p)
+        text = f"・{line.name}\n  {line.phone}" + (f"（{terms}）" if terms else "")
+        listing.append(f"{text}\n  {line.note}" if line.note else text)
+    return f"{content.messages.get('crisis', '')}\n\n" + "\n".join(listing)
+
+
+def result_text(content: Content, found: Match, wording: str | None) -> str:
+    """Return the result's text as bot.line.render builds it (before LINE's limit)."""
+    intro = f"result_intro_{wording}"
+    if intro not in content.messages:
+        intro = "result_intro"
+    shown: dict[str, Programme] = {}
+    for programme in found.programmes:  # a 取組 the plan lists twice is shown once
+        shown.setdefault(programme.title, programme)
+    listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}" for p in shown.values())
+    notes = "".join(f"\n\n{content.messages.get(key, '')}" for key in found.says)
+    return f"{content.messages.get(intro, '')}\n\n{listing}{notes}"
+
+
+def offices_text(content: Content, offices: list[Office]) -> str:
+    """Return the office cards' altText as bot.line.render builds it (before LINE's limit)."""
+    parts = [content.messages.get("result_offices", "")]
+    for office in offices:
+        details = [office.address, f"TEL {office.phone}" if office.phone else "",
+                   office.hours, office.url]
+        parts.append("\n".join(["■" + office.name, *[d for d in details if d]]))
+    return "\n\n".join(parts)
+
+
+@check
+def results_fit_line(c: Context) -> Iterator[Problem]:
+    long_texts, long_alts, many_cards = [], [], []
+    texts_seen: set[tuple] = set()
+    alts_seen: set[tuple] = set()
+    for result in c.coverage.results:
+        found = result.match
+        for wording in result.wordings:
+            key = (wording, tuple(p.id for p in found.programmes), found.says)
+            if key not in texts_seen:
+                texts_seen.add(key)
+                size = units(result_text(c.content, found, wording))
+                if size > MAX_TEXT:
+                    long_texts.append((size, result))
+        shown = found.offices[:MAX_BUBBLES]
+        key = tuple(o.id for o in shown)
+        if key not in alts_seen:
+            alts_seen.add(key)
+            alt = len(offices_text(c.content, shown))
+            if alt > MAX_ALT_TEXT:
+                long_alts.append((alt, result))
+        if len(found.offices) > MAX_BUBBLES:
+            many_cards.append((len(found.offices), result))
+    if long_texts:
+        size, worst = max(long_texts, key=lambda pair: pair[0])
+        yield error(RULES, c.rule(_rule_of(c, worst.match)),
+                    f"{len(long_texts)} results are longer than LINE's {MAX_TEXT} characters "
+                    f"(the longest, {size}, for {describe(c.content, worst.example)}); the bot "
+                    "would cut them", "give fewer programmes to the same answers, or shorten "
+                    "the programmes' one_line")
+    if long_alts:
+        size, worst = max(long_alts, key=lambda pair: pair[0])
+        yield error(RULES, c.rule(_rule_of(c, worst.match)),
+                    f"{len(long_alts)} office lists are longer than a card's {MAX_ALT_TEXT} "
+                    f"characters of notification text (the longest, {size}, for "
+                    f"{describe(c.content, worst.example)}); the bot would cut them",
+                    "give fewer offices to the same answers")
+    if many_cards:
+        count, worst = max(many_cards, key=lambda pair: pair[0])
+        yield error(RULES, c.rule(_rule_of(c, worst.match)),
+                    f"{len(many_cards)} results give more than {MAX_BUBBLES} offices (the "
+                    f"most, {count}, for {describe(c.content, worst.example)}); LINE shows "
+                    f"{MAX_BUBBLES} cards, so the rest are never seen",
+                    "give fewer offices to the same answers")
+
+
+def _rule_of(c: Context, found: Match) -> Rule:
+    """Return the last rule that added to a result (the likeliest to have made it long)."""
+    by_id = {r.id: r for r in _rules(c.content)}
+    return by_id.get(found.rules[-1] if found.rules else "", c.content.rules.fallback)
+
+
+@check
+def links_fit_line(c: Context) -> Iterator[Problem]:
+    for office in c.content.offices.values():
+        if office.url and not office.url.startswith(URI_SCHEMES[:2]):
+            yield error(OFFICES, c.office(office, "url"),
+                        f"url {office.url!r} does not start with https:// or http://",
+                        "write the whole address, as the browser shows it")
+        if len(office.url) > MAX_URI:
+            yield error(OFFICES, c.office(office, "url"),
+                        f"url is {len(office.url)} characters; LINE takes at most {MAX_URI}",
+                        "use a shorter address for the same page")
+        if office.phone and not any(ch.isdigit() for ch in office.phone):
+            yield error(OFFICES, c.office(office, "phone"),
+                        f"phone {office.phone!r} has no digits, so the call button cannot dial",
+                        "write the number, e.g. 018-000-0000")
+    for i, line in enumerate(c.content.safety.crisis_lines):
+        if not any(ch.isdigit() for ch in line.phone):
+            yield error(SAFETY, (f"crisis line {line.name!r}",
+                                 c.line(SAFETY, "crisis_lines", i, "phone")),
+                        f"phone {line.phone!r} has no digits, so the call button cannot dial",
+                        "write the number, e.g. 0120-000-000")
+
+
+# ---- Warnings (errors with --strict) ------------------------------------------------------
+
+def _year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - STALE_AFTER_MONTHS // 12)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - STALE_AFTER_MONTHS // 12, day=28)
+
+
+@check
+def offices_can_be_contacted(c: Context) -> Iterator[Problem]:
+    for office in c.content.offices.values():
+        if not (office.phone or office.url):
+            yield warning(OFFICES, c.office(office),
+                          "has no phone and no web address: its card shows no button",
+                          "fill phone or url from docs/sources/ when a source gives one")
+
+
+@check
+def contact_facts_have_fresh_sources(c: Context) -> Iterator[Problem]:
+    stale = _year_before(c.today)
+    for office in c.content.offices.values():
+        if not office.sources:
+            yield warning(OFFICES, c.office(office),
+                          "has no sources: nobody can tell where its facts come from",
+                          "add 'sources:' with the page (URL and date) each fact is from")
+        if office.checked is None:
+            yield warning(OFFICES, c.office(office),
+                          "has no 'checked' date: nobody can tell when its facts were last "
+                          "checked", "check them against the sources and add 'checked: "
+                          f"{c.today.isoformat()}'")
+        elif office.checked < stale:
+            yield warning(OFFICES, c.office(office, "checked"),
+                          f"was last checked {office.checked.isoformat()}, over "
+                          f"{STALE_AFTER_MONTHS} months ago", "check its phone, address and "
+                          f"web address against the sources again and set 'checked: "
+                          f"{c.today.isoformat()}'")
+    for programme in c.content.programmes.values():
+        if programme.checked is not None and programme.checked < stale:
+            yield warning(PROGRAMMES, c.programme(programme, "checked"),
+                          f"was last checked {programme.checked.isoformat()}, over "
+                          f"{STALE_AFTER_MONTHS} months ago", "check it against its source "
+                          f"again and set 'checked: {c.today.isoformat()}'")
+    for i, line in enumerate(c.content.safety.crisis_lines):
+        if not line.sources:
+            yield warning(SAFETY, (f"crisis line {line.name!r}",
+                                   c.line(SAFETY, "crisis_lines", i)),
+                          "has no sources: nobody can tell where its number comes from",
+                          "add 'sources:' with the page each fact is from")
+
+
+@check
+def bubbles_are_readable(c: Context) -> Iterator[Problem]:
+    for file, where, text in texts(c):
+        if READABLE < units(text) <= MAX_TEXT:
+            yield warning(file, where, f"is {units(text)} characters, long for one bubble "
+                          f"on a phone (over {READABLE})", "shorten it, or say less at once")
+
+
+@check
+def programmes_say_what_they_are(c: Context) -> Iterator[Problem]:
+    for programme in c.content.programmes.values():
+        if not programme.summary.strip():
+            yield warning(PROGRAMMES, c.programme(programme),
+                          "has no summary: the result would show only its name",
+                          "copy the plan's 取組の概要 into 'summary'")
+
+
+@check
+def every_rule_fits_someone(c: Context) -> Iterator[Problem]:
+    fired = c.coverage.rules
+    for rule in c.content.rules.rules:
+        if rule.id not in fired and (rule.programmes or rule.offices or rule.say):
+            yield warning(RULES, c.rule(rule, "when"),
+                          "fits no answers anyone can give, so it never applies",
+                          "check its 'when': the answers must be on one way through the "
+                          "questions")
+
+
+# ---- Coverage: every combination of answers -----------------------------------------------
 
 def reachable(office: Office) -> bool:
     """Tell whether an office's card has a tap-to-call or a web button."""
     return bool(office.phone or office.url)
+
+
+class Given(NamedTuple):
+    """One distinct result the answer combinations get, with the wordings it is shown in."""
+
+    match: Match
+    wordings: frozenset
+    combinations: int
+    first: tuple  # the first combination getting it: (fields, values, area id, place)
+
+    @property
+    def example(self) -> dict[str, str]:
+        """Return the first answers found getting this result."""
+        return _answers(*self.first)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A group of answer combinations that reach no office with a phone or web button."""
+
+    where: str  # in plain words, e.g. "北秋田市, 仕事を探している"
+    combinations: int  # how many combinations it holds
+    of: int  # of how many combinations with those answers
 
 
 @dataclass(frozen=True)
@@ -197,97 +857,324 @@ class Coverage:
     programmes: frozenset[str]  # every programme some combination is referred to
     employers: int = 0  # combinations for employers (no citizens' programme)
     employers_reached: int = 0  # of those, reaching an office with a phone or url
+    no_programme: list[dict[str, str]] = field(default_factory=list)
+    rules: frozenset[str] = frozenset()  # every rule some combination fits
+    results: list[Given] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)  # citizens' largest gaps first
+    employer_gaps: list[Gap] = field(default_factory=list)
 
     @property
     def reached(self) -> int:
         return self.total - len(self.unreachable)
 
 
-# By bundle id (a checksum of its files), so one `tsunagu check` plays the answers once.
+# By bundle id (a checksum of its files), so that one `tsunagu check` plays the answers once.
 _COVERAGE: dict[str, Coverage] = {}
+
+
+def _allowed(content: Content, rule: Rule, values: dict[str, list[str]]) -> dict[str, set]:
+    """Return, for each answer a rule names, the values that fit it (as `holds` decides)."""
+    allowed = {}
+    for name, wanted in rule.when.items():
+        alone = rule.model_copy(update={"when": {name: wanted}})
+        allowed[name] = {v for v in values.get(name, []) if holds(content, alone, {name: v})}
+    return allowed
 
 
 def coverage(content: Content) -> Coverage:
     """Play every combination of answers on every way through the flow, as `match` does."""
     if content.bundle_id in _COVERAGE:
         return _COVERAGE[content.bundle_id]
+    content = _known_only(content)
     area = content.flow.area_step
-    # `match` gives the same to everyone whom the same rules fit in the same municipality:
-    # find the rules once per combination of the other answers, and resolve each group's
-    # offices once per municipality, so that the tens of thousands of combinations stay fast.
-    by_area = [r for r in content.rules.rules if area and area.id in r.when]
-    others = [r for r in content.rules.rules if r not in by_area]
+    area_id = area.id if area else None
+    rules = content.rules.rules
+    values = answer_values(content)
+    allowed = [_allowed(content, rule, values) for rule in rules]
+    wording_from = content.flow.wording_from
     resolve = functools.cache(lambda ref, place: offices_for(content, ref, place))
-    # key -> (an office, one with a button, a referral for citizens)
-    given: dict[tuple, tuple[bool, bool, bool]] = {}
-    total, no_office, unreachable, programmes = 0, [], [], set()
-    employers = employers_reached = 0
+    # `match` gives the same to everyone whom the same rules fit in the same municipality:
+    # find the rules once per combination of the other answers, group the combinations the
+    # same rules fit, and match each group once per municipality, so that the tens of
+    # thousands of combinations stay fast.
+    given: dict[tuple, list] = {}  # (place, rule indexes) -> [match, wordings, example, count]
+    tally = _Tally()
     for branch in content.flow.branches():
-        fields = [step.id for step, _ in branch if not (area and step.id == area.id)]
-        values = {step.id: sorted(v) for step, v in branch if v is not None}
-        places = sorted(content.municipalities) if any(
-            area and step.id == area.id for step, _ in branch) else [""]
-        for combo in itertools.product(*(values[f] for f in fields)):
-            rest = dict(zip(fields, combo, strict=True))
-            fit = [r for r in others if holds(content, r, rest)]
-            fit_ids = tuple(r.id for r in fit)
+        fields = [step.id for step, _ in branch if step.id != area_id]
+        options = [values_ for step, values_ in branch if step.id != area_id]
+        on_branch = {step.id for step, _ in branch}
+        places = list(content.municipalities) if area_id in on_branch else [""]
+        # The rules that can fit on this way: each answer they name is asked on it.
+        usable = [(i, [(name, ok) for name, ok in allowed[i].items() if name != area_id])
+                  for i, a in enumerate(allowed) if set(a) <= on_branch]
+        groups: dict[tuple, list[tuple]] = {}
+        for combo in itertools.product(*options):
+            answers = dict(zip(fields, combo, strict=True))
+            fit = tuple(i for i, needs in usable
+                        if all(answers[name] in ok for name, ok in needs))
+            groups.setdefault((fit, answers.get(wording_from)), []).append(combo)
+        by_area = [i for i, _ in usable if area_id in allowed[i]]
+        for (fit, wording), combos in groups.items():
+            local = [i for i in fit if i in by_area]
             for place in places:
-                answers = {**rest, area.id: place} if area and place else rest
-                local = [r for r in by_area if holds(content, r, answers)]
-                key = (place, fit_ids, *(r.id for r in local))
-                if (seen := given.get(key)) is None:
-                    found = match_rules(content, fit + local, place, resolve)
+                chosen = (tuple(i for i in fit if i not in local
+                                or place in allowed[i][area_id]) if local else fit)
+                entry = given.get((place, chosen))
+                if entry is None:
+                    found = match_rules(content, [rules[i] for i in chosen], place, resolve)
                     shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
-                    citizens = any(p.audience == "citizens" for p in found.programmes)
-                    given[key] = seen = (bool(shown), any(reachable(o) for o in shown), citizens)
-                    programmes.update(p.id for p in found.programmes)
-                if not seen[2]:  # employers: shown apart, their 担当 may lack sourced contacts
-                    employers += 1
-                    employers_reached += seen[1]
-                    continue
-                total += 1
-                if not seen[1]:
-                    unreachable.append(answers)
-                    if not seen[0]:
-                        no_office.append(answers)
-    _COVERAGE[content.bundle_id] = Coverage(total, no_office, unreachable,
-                                            frozenset(programmes), employers,
-                                            employers_reached)
-    return _COVERAGE[content.bundle_id]
+                    entry = given[(place, chosen)] = [
+                        found, set(), (fields, combos[0], area_id, place), 0,
+                        any(reachable(o) for o in shown),
+                        any(p.audience == "citizens" for p in found.programmes)]
+                entry[1].add(wording)
+                entry[3] += len(combos)
+                tally.add(fields, combos, area_id, place, entry[0], entry[4], entry[5])
+    results = [Given(found, frozenset(wordings), count, first)
+               for found, wordings, first, count, _, _ in given.values()]
+    cover = Coverage(
+        total=tally.total, no_office=tally.no_office, unreachable=tally.unreachable,
+        programmes=frozenset(p.id for r in results for p in r.match.programmes),
+        employers=tally.employers, employers_reached=tally.employers_reached,
+        no_programme=tally.no_programme,
+        rules=frozenset(rid for r in results for rid in r.match.rules),
+        results=results, gaps=gaps(content, tally.citizens_all, tally.unreachable),
+        employer_gaps=gaps(content, tally.employers_all, tally.employers_unreachable))
+    _COVERAGE[content.bundle_id] = cover
+    return cover
 
 
-@check
-def everyone_gets_a_place_to_go(content: Content) -> Iterator[str]:
-    if found := coverage(content).no_office:
-        yield (f"rules.yaml: nobody with answers {found[0]} gets an office; give the "
-               "fallback rule an office that serves everyone (areas: [\"*\"])")
+def _known_only(content: Content) -> Content:
+    """Return the content with rules naming only programmes and offices that exist.
+
+    A rule naming a missing one is an error of its own; the coverage still counts the rest.
+    """
+    def known(rule: Rule) -> Rule:
+        programmes = [p for p in rule.programmes if p in content.programmes]
+        offices = [o for o in rule.offices if o.startswith(NEAREST) or o in content.offices]
+        if (programmes, offices) == (rule.programmes, rule.offices):
+            return rule
+        return rule.model_copy(update={"programmes": programmes, "offices": offices})
+
+    rules = content.rules.model_copy(update={
+        "rules": [known(r) for r in content.rules.rules],
+        "fallback": known(content.rules.fallback)})
+    return content.model_copy(update={"rules": rules})
 
 
-@check
-def every_programme_for_people_has_a_path(content: Content) -> Iterator[str]:
-    reached = coverage(content).programmes
-    for programme in content.programmes.values():
-        if programme.audience in ("citizens", "employers") and programme.id not in reached:
-            yield (f"rules.yaml: programme {programme.id!r} ({programme.item} {programme.title}) "
-                   f"is for {programme.audience} but no answers lead to it; add it to a rule "
-                   "whose answers fit the people it is for")
+def _answers(fields: list[str], combo: tuple, area_id: str | None, place: str) -> dict:
+    answers = dict(zip(fields, combo, strict=True))
+    if area_id and place:
+        answers[area_id] = place
+    return answers
 
 
-@check
-def everyone_can_call_or_open_a_place(content: Content) -> Iterator[str]:
-    cover = coverage(content)
-    if cover.unreachable and not cover.no_office:
-        examples = "; ".join(str(answers) for answers in cover.unreachable[:3])
-        yield (f"rules.yaml: {len(cover.unreachable)} of {cover.total} citizens' answer "
-               f"combinations get no office with a phone or web button, e.g. {examples}; add to "
-               "a rule that fits them an office with a phone or url (such as "
-               "\"nearest:jiritsu-soudan\", the municipality's window), or fill the office's "
-               "phone or url in offices.yaml from docs/sources/")
+class _Tally:
+    """Counts of the combinations, and the answers of those that lack something."""
+
+    def __init__(self) -> None:
+        self.total = self.employers = self.employers_reached = 0
+        self.no_office: list[dict] = []
+        self.no_programme: list[dict] = []
+        self.unreachable: list[dict] = []
+        self.employers_unreachable: list[dict] = []
+        # Each group's combinations, kept to tell a gap's share (only read when there are gaps).
+        self.citizens_all: list[tuple] = []
+        self.employers_all: list[tuple] = []
+
+    def add(self, fields, combos, area_id, place, found: Match, reach: bool,
+            citizens: bool) -> None:
+        group = (fields, combos, area_id, place)
+        if not found.programmes:
+            self.no_programme.extend(_every(group))
+        if not citizens:  # employers: shown apart, their 担当 may lack sourced contacts
+            self.employers += len(combos)
+            self.employers_all.append(group)
+            if reach:
+                self.employers_reached += len(combos)
+            else:
+                self.employers_unreachable.extend(_every(group))
+            return
+        self.total += len(combos)
+        self.citizens_all.append(group)
+        if not reach:
+            self.unreachable.extend(_every(group))
+            if not found.offices:
+                self.no_office.extend(_every(group))
+
+
+def _every(group: tuple) -> list[dict]:
+    fields, combos, area_id, place = group
+    return [_answers(fields, combo, area_id, place) for combo in combos]
+
+
+def gaps(content: Content, every: list, missing: list[dict[str, str]],
+         limit: int = 5) -> list[Gap]:
+    """Group the combinations that reach no office to contact, largest groups first.
+
+    A gap is a municipality, an answer, or a municipality and an answer, all (or, failing that,
+    most) of whose combinations lack a contact: what editors should fill first.
+    """
+    if not missing:
+        return []
+    area = content.flow.area_step
+    area_id = area.id if area else None
+    lacking: Counter = Counter()
+    for answers in missing:
+        lacking.update(_conditions(answers, area_id))
+    totals: Counter = Counter()
+    for fields, combos, _, place in every:
+        for combo in combos:
+            totals.update(_conditions(_answers(fields, combo, area_id, place), area_id))
+    everyone = sum(len(combos) for _, combos, _, _ in every)
+    if len(missing) == everyone:
+        return [Gap("every answer", len(missing), everyone)]
+    whole = sorted((c for c in lacking if lacking[c] == totals[c]),
+                   key=lambda c: (-lacking[c], len(c)))
+    chosen: list[tuple] = []
+    for cond in whole:
+        if not any(set(other) <= set(cond) for other in chosen):
+            chosen.append(cond)
+    if not chosen:  # no group lacks a contact entirely: show where most do, by place first
+        chosen = sorted(lacking, key=lambda c: (c[0][0] != area_id, -lacking[c] / totals[c],
+                                                -lacking[c]))
+    return [Gap(_plain(content, cond), lacking[cond], totals[cond]) for cond in chosen[:limit]]
+
+
+def _conditions(answers: dict[str, str], area_id: str | None) -> Iterator[tuple]:
+    """Yield the groups a combination is in: its place, each answer, and place with answer."""
+    place = answers.get(area_id) if area_id else None
+    items = [(k, v) for k, v in answers.items() if k != area_id]
+    if place:
+        yield ((area_id, place),)
+    for item in items:
+        yield (item,)
+        if place:
+            yield ((area_id, place), item)
+
+
+def _plain(content: Content, cond: tuple) -> str:
+    """Say a group in plain words: "北秋田市, 仕事を探している"."""
+    labels = Counter(o.label for s in content.flow.steps for o in s.options)
+    words = []
+    for name, value in cond:
+        step = content.flow.step(name)
+        option = step.option(value) if step else None
+        if option is None:
+            words.append(value)
+        elif labels[option.label] > 1 or len(option.label) <= 3:  # はい, いいえ: say of what
+            words.append(f"{option.label}（{step.counted_as or step.id}）")
+        else:
+            words.append(option.label)
+    return ", ".join(words)
+
+
+def describe(content: Content, answers: Mapping[str, str]) -> str:
+    """Say a combination of answers in plain words, as the buttons label them."""
+    return _plain(content, tuple(answers.items()))
+
+
+# ---- Running the checks -------------------------------------------------------------------
+
+def _order(problem: Problem) -> tuple:
+    files = list(bundle.NAMES)
+    return (problem.severity != ERROR,
+            files.index(problem.file) if problem.file in files else len(files),
+            problem.file, problem.line or 0)
+
+
+def problems_of(content: Content, docs: Mapping[str, Document] | None = None,
+                today: dt.date | None = None) -> list[Problem]:
+    """Run every check of layers 2 and 3 and the warnings on parsed content."""
+    context = Context(content, docs, today)
+    return [problem for rule in CHECKS for problem in rule(context)]
+
+
+def examine(files: Mapping[str, bytes], today: dt.date | None = None,
+            parallel: bool = False) -> Report:
+    """Run every check `tsunagu check` runs on a bundle's files; return what was found.
+
+    With `parallel`, the scenarios are played in a child process meanwhile (where the
+    platform can fork): rendering needs the LINE SDK, which takes a second to import.
+    """
+    from bot.studio import scenarios  # plays people through the bot: renders as LINE would
+
+    docs, issues = bundle.documents(files, bundle.NAMES)
+    content, found = bundle.build(docs, bundle.bundle_id(files))
+    doc = docs.get(bundle.SCENARIOS_FILE)
+    script, script_issues = scenarios.read(doc)
+    layer1 = [Problem.of(issue) for issue in [*issues, *found, *script_issues]]
+    if layer1 or content is None:
+        return Report(sorted(layer1, key=_order), None)
+    play = functools.partial(scenarios.play_all, content, script, doc)
+    waiting = _in_child(play) if parallel and script else None
+    found_problems = problems_of(content, docs, today)
+    played = _wait(waiting, play) if waiting else play()
+    found_problems += [Problem.of(issue) for issue in played.issues]
+    found_problems += _untested_rules(Context(content, docs, today), script, played.rules)
+    return Report(sorted(found_problems, key=_order), content, coverage(content),
+                  len(script))
+
+
+def _in_child(task: Callable[[], object]) -> Callable[[], object] | None:
+    """Start a task in a forked child; return what waits for its result (None: cannot fork)."""
+    import multiprocessing
+    import os
+    import sys
+    import threading
+
+    # Forking a process that runs other threads can copy a lock some thread holds.
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return None
+    context = multiprocessing.get_context("fork")
+    reader, writer = context.Pipe(duplex=False)
+
+    def run() -> None:
+        try:
+            writer.send(task())
+        except BaseException:  # the parent plays the scenarios itself
+            writer.send(None)
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = context.Process(target=run, daemon=True)
+    child.start()
+    writer.close()
+
+    def wait() -> object:
+        try:
+            return reader.recv()
+        finally:
+            reader.close()
+            child.join()
+
+    return wait
+
+
+def _wait(waiting: Callable[[], object], task: Callable[[], object]):
+    try:
+        result = waiting()
+    except (EOFError, OSError):  # the child died: play here
+        result = None
+    return result if result is not None else task()
+
+
+def _untested_rules(c: Context, script: list, tested: set[str]) -> Iterator[Problem]:
+    if not script:
+        yield Problem(WARNING, bundle.SCENARIOS_FILE, None, "",
+                      "there are no scenarios: nothing plays people through the bot",
+                      "add content/scenarios.yaml with people, their taps and what they get")
+        return
+    for rule in _rules(c.content):
+        if rule.id not in tested:
+            yield warning(RULES, c.rule(rule), "no scenario gets this rule, so no test "
+                          "shows what it gives", "add a person to content/scenarios.yaml "
+                          "whose answers it fits, with what they must get")
 
 
 def problems(content: Content) -> list[str]:
-    """Run every check; return the problems found, each naming what to fix."""
-    return [problem for rule in CHECKS for problem in rule(content)]
+    """Return the errors of layers 2 and 3 in parsed content, each as one line of text."""
+    return [p.text() for p in problems_of(content) if p.severity == ERROR]
 
 
 # Verdicts by bundle id: a bundle id is a checksum of its files, so its verdict never changes.
@@ -295,34 +1182,106 @@ _CHECKED: dict[str, list[str]] = {}
 
 
 def require_fine(content: Content) -> None:
-    """Raise ContentError listing every problem, so bad content never starts the bot."""
+    """Raise ContentError listing every error, so bad content never starts the bot."""
     if content.bundle_id not in _CHECKED:
         _CHECKED[content.bundle_id] = problems(content)
     if found := _CHECKED[content.bundle_id]:
-        raise ContentError("the content needs fixing:\n" + "\n".join(found))
+        raise ContentError("the content needs fixing (`tsunagu check` says more):\n"
+                           + "\n".join(found))
+
+
+# ---- `tsunagu check` ----------------------------------------------------------------------
+
+def _folders(root: str | None) -> tuple[Path, Path]:
+    # As bot.studio.library.folders, without importing the database: check needs none.
+    if root is not None:
+        return Path(root) / "content", Path(root) / "flows"
+    config = current_app.config if has_app_context() else settings.content_folders()
+    return Path(config["CONTENT_DIR"]), Path(config["FLOWS_DIR"])
+
+
+def _coverage_json(cover: Coverage) -> dict:
+    return {
+        "citizens": {"combinations": cover.total, "reached": cover.reached,
+                     "gaps": [asdict(gap) for gap in cover.gaps]},
+        "employers": {"combinations": cover.employers, "reached": cover.employers_reached,
+                      "gaps": [asdict(gap) for gap in cover.employer_gaps]},
+    }
+
+
+def _gap_lines(found: list[Gap]) -> Iterator[str]:
+    for gap in found:
+        yield (f"  {gap.where}: no office with a phone or web button ({gap.combinations} of "
+               f"{gap.of} combinations)")
+
+
+def report_text(report: Report, strict: bool = False) -> Iterator[str]:
+    """Yield the lines `tsunagu check` prints."""
+    for problem in report.problems:
+        yield problem.text()
+    errors, warnings = len(report.errors()), len(report.warnings)
+    failing = len(report.errors(strict))
+    note = "" if strict or not warnings else " (warnings fail only with --strict)"
+    summary = f"{errors} errors, {warnings} warnings{note}."
+    content = report.content
+    if content is None:
+        yield f"{summary} Fix the files first: the other checks run once every file reads."
+        return
+    counts = (f"{len(content.programmes)} programmes, {len(content.offices)} offices, "
+              f"{len(content.rules.rules)} rules, {len(content.flow.steps)} questions, "
+              f"{report.scenarios} scenarios played")
+    if failing:
+        yield f"{summary} Content {content.bundle_id} needs fixing: {counts}."
+    else:
+        yield f"{summary} Content {content.bundle_id} is fine: {counts}."
+    cover = report.coverage
+    yield (f"{cover.reached} of {cover.total} citizens' answer combinations reach an office "
+           "with a phone or web button.")
+    yield from _gap_lines(cover.gaps)
+    if cover.employers:
+        yield (f"{cover.employers_reached} of {cover.employers} employers' answer "
+               "combinations do; fill their offices' phone or url in offices.yaml when a "
+               "source gives one.")
+        yield from _gap_lines(cover.employer_gaps[:3])
+
+
+def report_json(report: Report, strict: bool = False) -> str:
+    """Return the report as JSON: every problem with its fields, the counts and coverage."""
+    content = report.content
+    return json.dumps({
+        "bundle_id": content.bundle_id if content else None,
+        "fine": not report.errors(strict),
+        "errors": len(report.errors()),
+        "warnings": len(report.warnings),
+        "problems": [asdict(p) for p in report.problems],
+        "scenarios": report.scenarios,
+        "coverage": _coverage_json(report.coverage) if report.coverage else None,
+    }, ensure_ascii=False, indent=2)
 
 
 @click.command("check")
-def check_command() -> None:
+@click.option("--root", type=click.Path(file_okay=False),
+              help="Check ROOT/content and ROOT/flows (default: the configured folders).")
+@click.option("--strict", is_flag=True, help="Warnings fail the check too.")
+@click.option("--format", "form", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json: every problem with its fields, for tools.")
+def check_command(root: str | None, strict: bool, form: str) -> None:
     """Check the content and the questionnaire; exit 1 if anything needs fixing."""
     # Editors run this after every change: it needs no app, database or LINE settings.
-    config = current_app.config if has_app_context() else settings.content_folders()
-    content = bundle.load(config["CONTENT_DIR"], config["FLOWS_DIR"])
-    found = problems(content)
-    for problem in found:
-        click.echo(problem, err=True)
-    if found:
+    content_dir, flows_dir = _folders(root)
+    try:
+        files = bundle.read_folders(content_dir, flows_dir)
+    except ContentError as err:
+        report = Report([Problem.of(issue) for issue in err.issues], None)
+    else:
+        report = examine(files, parallel=True)
+    if form == "json":
+        click.echo(report_json(report, strict))
+    else:
+        for line in report_text(report, strict):
+            click.echo(line)
+    if report.errors(strict):
         raise SystemExit(1)
-    click.echo(f"Content {content.bundle_id} is fine: {len(content.programmes)} programmes, "
-               f"{len(content.offices)} offices, {len(content.rules.rules)} rules, "
-               f"{len(content.flow.steps)} questions.")
-    cover = coverage(content)
-    click.echo(f"{cover.reached} of {cover.total} citizens' answer combinations reach an office "
-               "with a phone or web button.")
-    if cover.employers:
-        click.echo(f"{cover.employers_reached} of {cover.employers} employers' answer "
-                   "combinations do; fill their offices' phone or url in offices.yaml when a "
-                   "source gives one.")
 
 
 def init_app(app: Flask) -> None:
