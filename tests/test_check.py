@@ -351,7 +351,8 @@ def _every_citizens_combination(content):
 # ---- Layer 3: LINE's limits ---------------------------------------------------------------
 
 def test_a_label_too_long(root):
-    line = edit(root, FLOW, "label: 正社員\n", "label: 正社員として長く働くフルタイムの仕事です。\n")
+    line = edit(root, FLOW, "label: 正社員\n",
+                "label: 正社員として長く働くフルタイムの仕事です。\n")
     report = found(root)
     problem = the(report, FLOW, "is 21 characters; LINE shows at most 20")
     assert problem.item == "question 'employment', option 'regular'" and problem.line == line
@@ -543,6 +544,27 @@ def test_playing_the_scenarios_in_a_child_gives_the_same_report(root):
          "      programmes: [hikikomori-local, saposute]\n")
     files = bundle.read_folders(root / "content", root / "flows")
     assert examine(files, parallel=True).problems == examine(files).problems
+
+
+def test_the_command_plays_the_scenarios_in_a_child_as_examine_does(root):
+    edit(root, SCENARIOS, "      programmes: [hikikomori-local]\n",
+         "      programmes: [hikikomori-local, saposute]\n")
+    script = ("import json, sys\n"
+              "from bot.content import bundle\n"
+              "from bot.studio import checks\n"
+              f"files = bundle.read_folders({str(root / 'content')!r}, {str(root / 'flows')!r})\n"
+              "report = checks.examine(files, parallel=True)\n"
+              "print(json.dumps({'parent_imported_the_sdk': 'linebot' in sys.modules,\n"
+              "                  'problems': [p.text() for p in report.problems]}))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    child = json.loads(result.stdout)
+    # The child rendered (with the SDK's models only); the parent never needed the SDK.
+    assert child["parent_imported_the_sdk"] is False
+    files = bundle.read_folders(root / "content", root / "flows")
+    assert child["problems"] == [p.text() for p in examine(files).problems]
+    assert any("does not get programme 'saposute'" in p for p in child["problems"])
 
 
 def test_require_fine_refuses_errors_only_and_remembers(shipped):

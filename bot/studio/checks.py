@@ -1107,7 +1107,7 @@ def examine(files: Mapping[str, bytes], today: dt.date | None = None,
     if layer1 or content is None:
         return Report(sorted(layer1, key=_order), None)
     play = functools.partial(scenarios.play_all, content, script, doc)
-    waiting = _in_child(play) if parallel and script else None
+    waiting = _in_child(play, scenarios.models_only) if parallel and script else None
     found_problems = problems_of(content, docs, today)
     played = _wait(waiting, play) if waiting else play()
     found_problems += [Problem.of(issue) for issue in played.issues]
@@ -1116,8 +1116,12 @@ def examine(files: Mapping[str, bytes], today: dt.date | None = None,
                   len(script))
 
 
-def _in_child(task: Callable[[], object]) -> Callable[[], object] | None:
-    """Start a task in a forked child; return what waits for its result (None: cannot fork)."""
+def _in_child(task: Callable[[], object], prepare: Callable[[], None] = lambda: None
+              ) -> Callable[[], object] | None:
+    """Start a task in a forked child; return what waits for its result (None: cannot fork).
+
+    `prepare` runs in the child first; the child exits once it has sent the result.
+    """
     import multiprocessing
     import os
     import sys
@@ -1131,8 +1135,9 @@ def _in_child(task: Callable[[], object]) -> Callable[[], object] | None:
 
     def run() -> None:
         try:
+            prepare()
             writer.send(task())
-        except BaseException:  # the parent plays the scenarios itself
+        except BaseException:  # the parent does the task itself
             writer.send(None)
 
     sys.stdout.flush()

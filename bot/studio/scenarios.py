@@ -7,6 +7,11 @@ get. `tsunagu check` reports each difference as an error naming the scenario and
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -84,6 +89,31 @@ def _buttons(messages: list[dict]) -> dict[str, str]:
             if action.get("type") == "postback":
                 found.setdefault(action.get("label", ""), action.get("data", ""))
     return found
+
+
+def models_only() -> None:
+    """Make `linebot.v3.messaging` hold only the SDK's message models; only in a child process.
+
+    The renderer uses only those models; importing the whole package also imports its API
+    clients (aiohttp and a thousand pydantic methods), a second of `tsunagu check`'s two. A
+    process that does this must exit once it has rendered: the package is not usable else.
+    """
+    if "linebot" in sys.modules:
+        return  # already imported for real: use that
+    for name in ("linebot", "linebot.v3", "linebot.v3.messaging"):
+        spec = importlib.util.find_spec(name) if name == "linebot" else None
+        if spec is None:
+            parent = sys.modules[name.rpartition(".")[0]]
+            spec = importlib.machinery.PathFinder.find_spec(name, parent.__path__)
+        module = types.ModuleType(name)
+        module.__path__ = list(spec.submodule_search_locations)  # its submodules, not its init
+        module.__spec__ = spec
+        sys.modules[name] = module
+    models = importlib.import_module("linebot.v3.messaging.models")
+    package = sys.modules["linebot.v3.messaging"]
+    for name in dir(models):
+        if not name.startswith("_"):
+            setattr(package, name, getattr(models, name))
 
 
 def play_all(content: Content, script: list[Scenario], doc: Document | None) -> Played:
