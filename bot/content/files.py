@@ -1,7 +1,8 @@
 """Reading the editors' YAML files from bytes, with problems that name the file, line and item.
 
-A file is read once into a `Document`: its data and yaml's node tree, which knows the line
-of every key and entry, so that a schema error's path or an item's id can be given a line.
+A file is read once into a `Document`: its data and yaml's node tree, which knows the line of
+every key and entry, so that a schema error's path or an item's id can be given its line (the
+locator `tsunagu check` uses for every problem).
 """
 
 from __future__ import annotations
@@ -117,15 +118,14 @@ class Document:
 
     def item(self, loc: Sequence[object], kinds: Mapping[str, tuple[str, str]],
              top: str = "") -> str:
-        """Name the item a path is in, e.g. "question 'age', option 'u35'".
-
-        `kinds` maps a list's key to the kind of its entries and the field naming them;
-        `top` names the kind of the file's top-level keys (messages.yaml: "message").
-        """
+        """Name the item a path is in, e.g. "question 'age', option 'u35'"."""
+        # `kinds` maps a list's key to the kind of its entries and the field naming one;
+        # `top` is the kind of the file's top-level keys (messages.yaml: "message").
         if top and loc and isinstance(loc[0], str):
             return f"{top} {loc[0]!r}"
         names, data = [], self.data
-        for here, after in zip(loc, [*loc[1:], None], strict=True):
+        for i, here in enumerate(loc):
+            after = loc[i + 1] if i + 1 < len(loc) else None
             if isinstance(data, Mapping):
                 data = data.get(here)
                 if here in kinds:
@@ -199,20 +199,7 @@ def read_document(name: str, data: bytes) -> Document:
     return Document(name, value, node)
 
 
-def read_yaml(name: str, data: bytes) -> object:
-    """Parse one YAML file of a bundle; raise ContentError with file:line on a problem."""
-    return read_document(name, data).data
-
-
-def validate(model: type[BaseModel], data: object, name: str):
-    """Validate data against a schema; raise ContentError naming every problem."""
-    value, issues = check_schema(model, Document(name, data, None))
-    if issues:
-        raise ContentError.of(issues)
-    return value
-
-
-def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]] = {},
+def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]] | None = None,
                  top: str = "") -> tuple[Any, list[Issue]]:
     """Validate a document against a schema; return the value, or None and every problem."""
     try:
@@ -220,7 +207,7 @@ def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]
     except ValidationError as err:
         by_loc: dict[tuple, list] = {}
         for error in err.errors():
-            by_loc.setdefault(_data_loc(error["loc"]), []).append(error)
+            by_loc.setdefault(_data_loc(error["loc"], doc.data), []).append(error)
         issues = []
         for loc, errors in by_loc.items():
             if len(errors) > 1 and (members := _members(_field_type(schema, loc))):
@@ -232,8 +219,8 @@ def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]
                 fix = "see the comments at the top of the file for examples"
             else:
                 message, fix = explain(errors[0], loc, _field_type(schema, loc[:-1]))
-            issues.append(Issue(doc.name, doc.line(*loc), doc.item(loc, kinds, top), message,
-                                fix))
+            issues.append(Issue(doc.name, doc.line(*loc), doc.item(loc, kinds or {}, top),
+                                message, fix))
         return None, issues
 
 
@@ -259,13 +246,21 @@ def _adapter(schema: Any) -> TypeAdapter:
     return _ADAPTERS[schema]
 
 
-def _data_loc(loc: tuple) -> tuple:
-    """Drop the names pydantic gives a union's members: they are not in the file."""
-    return tuple(p for p in loc if isinstance(p, int) or not _is_type_name(p))
-
-
-def _is_type_name(part: str) -> bool:
-    return "[" in part or part[:1].isupper()
+def _data_loc(loc: tuple, data: object) -> tuple:
+    """Drop the names pydantic gives a union's members (list[str], AgeRange) from a path."""
+    kept = []
+    for part in loc:
+        present = isinstance(data, Mapping) and part in data
+        if isinstance(part, str) and not present and ("[" in part or part[:1].isupper()):
+            continue  # a member's name: not in the file (a missing field is lowercase)
+        kept.append(part)
+        if isinstance(data, Mapping):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            data = None
+    return tuple(kept)
 
 
 def _field_type(schema: Any, loc: tuple) -> Any:
@@ -339,10 +334,8 @@ _EXPLAIN: dict[str, Callable[[str, str, object], tuple[str, str]]] = {
 
 
 def explain(error: Mapping[str, Any], loc: tuple, parent: Any) -> tuple[str, str]:
-    """Return a schema error in plain words: what is wrong, and how to fix it.
-
-    `parent` is the schema of what holds the field (None where it cannot be told).
-    """
+    """Return a schema error in plain words: what is wrong, and how to fix it."""
+    # `parent` is the schema of what holds the field (None where it cannot be told).
     kind = error["type"]
     field = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
     where = ".".join(str(p) for p in loc)
@@ -360,8 +353,10 @@ def explain(error: Mapping[str, Any], loc: tuple, parent: Any) -> tuple[str, str
         ctx = error.get("ctx") or {}
         return _EXPLAIN[kind](field, str(ctx.get("expected", "")), got)
     if not loc and kind in ("model_type", "dict_type"):
+        first = _fields(parent).split(",")[0]
         return ("the file is empty or not a set of 'name: value' lines",
-                "restore the file's first line (e.g. 'offices:') and its entries")
+                f"restore its first line ('{first}:') and the entries under it" if first
+                else "restore its 'name: value' lines")
     what = f"{where or 'the file'}: {error['msg']}"
     return what, "see the comments at the top of the file for what is expected"
 

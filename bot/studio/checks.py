@@ -938,17 +938,15 @@ def coverage(content: Content) -> Coverage:
         employers=tally.employers, employers_reached=tally.employers_reached,
         no_programme=tally.no_programme,
         rules=frozenset(rid for r in results for rid in r.match.rules),
-        results=results, gaps=gaps(content, tally.citizens_all, tally.unreachable),
-        employer_gaps=gaps(content, tally.employers_all, tally.employers_unreachable))
+        results=results, gaps=gaps(content, tally.citizens_all, tally.citizens_missing),
+        employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
     _COVERAGE[content.bundle_id] = cover
     return cover
 
 
 def _known_only(content: Content) -> Content:
-    """Return the content with rules naming only programmes and offices that exist.
-
-    A rule naming a missing one is an error of its own; the coverage still counts the rest.
-    """
+    """Return the content with rules naming only programmes and offices that exist."""
+    # A rule naming a missing one is an error of its own; the coverage still counts the rest.
     def known(rule: Rule) -> Rule:
         programmes = [p for p in rule.programmes if p in content.programmes]
         offices = [o for o in rule.offices if o.startswith(NEAREST) or o in content.offices]
@@ -977,10 +975,11 @@ class _Tally:
         self.no_office: list[dict] = []
         self.no_programme: list[dict] = []
         self.unreachable: list[dict] = []
-        self.employers_unreachable: list[dict] = []
-        # Each group's combinations, kept to tell a gap's share (only read when there are gaps).
+        # Groups of combinations (fields, values, area id, place), to find the gaps.
         self.citizens_all: list[tuple] = []
+        self.citizens_missing: list[tuple] = []
         self.employers_all: list[tuple] = []
+        self.employers_missing: list[tuple] = []
 
     def add(self, fields, combos, area_id, place, found: Match, reach: bool,
             citizens: bool) -> None:
@@ -993,11 +992,12 @@ class _Tally:
             if reach:
                 self.employers_reached += len(combos)
             else:
-                self.employers_unreachable.extend(_every(group))
+                self.employers_missing.append(group)
             return
         self.total += len(combos)
         self.citizens_all.append(group)
         if not reach:
+            self.citizens_missing.append(group)
             self.unreachable.extend(_every(group))
             if not found.offices:
                 self.no_office.extend(_every(group))
@@ -1008,27 +1008,18 @@ def _every(group: tuple) -> list[dict]:
     return [_answers(fields, combo, area_id, place) for combo in combos]
 
 
-def gaps(content: Content, every: list, missing: list[dict[str, str]],
+def gaps(content: Content, every: list[tuple], missing: list[tuple],
          limit: int = 5) -> list[Gap]:
-    """Group the combinations that reach no office to contact, largest groups first.
-
-    A gap is a municipality, an answer, or a municipality and an answer, all (or, failing that,
-    most) of whose combinations lack a contact: what editors should fill first.
-    """
+    """Group the combinations that reach no office to contact, largest groups first."""
+    # A gap is a municipality, an answer, or a municipality and an answer, all (or, failing
+    # that, most) of whose combinations lack a contact: what editors should fill first.
+    # `every` and `missing` hold groups of combinations: (fields, values, area id, place).
     if not missing:
         return []
-    area = content.flow.area_step
-    area_id = area.id if area else None
-    lacking: Counter = Counter()
-    for answers in missing:
-        lacking.update(_conditions(answers, area_id))
-    totals: Counter = Counter()
-    for fields, combos, _, place in every:
-        for combo in combos:
-            totals.update(_conditions(_answers(fields, combo, area_id, place), area_id))
+    lacking, totals = _group_counts(missing), _group_counts(every)
     everyone = sum(len(combos) for _, combos, _, _ in every)
-    if len(missing) == everyone:
-        return [Gap("every answer", len(missing), everyone)]
+    if sum(len(combos) for _, combos, _, _ in missing) == everyone:
+        return [Gap("every answer", everyone, everyone)]
     whole = sorted((c for c in lacking if lacking[c] == totals[c]),
                    key=lambda c: (-lacking[c], len(c)))
     chosen: list[tuple] = []
@@ -1036,21 +1027,25 @@ def gaps(content: Content, every: list, missing: list[dict[str, str]],
         if not any(set(other) <= set(cond) for other in chosen):
             chosen.append(cond)
     if not chosen:  # no group lacks a contact entirely: show where most do, by place first
-        chosen = sorted(lacking, key=lambda c: (c[0][0] != area_id, -lacking[c] / totals[c],
-                                                -lacking[c]))
+        area = content.flow.area_step
+        chosen = sorted(lacking, key=lambda c: (c[0][0] != (area.id if area else None),
+                                                -lacking[c] / totals[c], -lacking[c]))
     return [Gap(_plain(content, cond), lacking[cond], totals[cond]) for cond in chosen[:limit]]
 
 
-def _conditions(answers: dict[str, str], area_id: str | None) -> Iterator[tuple]:
-    """Yield the groups a combination is in: its place, each answer, and place with answer."""
-    place = answers.get(area_id) if area_id else None
-    items = [(k, v) for k, v in answers.items() if k != area_id]
-    if place:
-        yield ((area_id, place),)
-    for item in items:
-        yield (item,)
-        if place:
-            yield ((area_id, place), item)
+def _group_counts(groups: list[tuple]) -> Counter:
+    """Count the combinations in each gap a combination can be in (see `gaps`)."""
+    counts: Counter = Counter()
+    for fields, combos, area_id, place in groups:
+        where = (area_id, place) if area_id and place else None
+        if where:
+            counts[(where,)] += len(combos)
+        for j, name in enumerate(fields):
+            for value, count in Counter(combo[j] for combo in combos).items():
+                counts[((name, value),)] += count
+                if where:
+                    counts[(where, (name, value))] += count
+    return counts
 
 
 def _plain(content: Content, cond: tuple) -> str:
@@ -1092,11 +1087,9 @@ def problems_of(content: Content, docs: Mapping[str, Document] | None = None,
 
 def examine(files: Mapping[str, bytes], today: dt.date | None = None,
             parallel: bool = False) -> Report:
-    """Run every check `tsunagu check` runs on a bundle's files; return what was found.
-
-    With `parallel`, the scenarios are played in a child process meanwhile (where the
-    platform can fork): rendering needs the LINE SDK, which takes a second to import.
-    """
+    """Run every check `tsunagu check` runs on a bundle's files; return what was found."""
+    # With `parallel` (the command), the scenarios are played in a child process meanwhile,
+    # where the platform can fork: rendering needs the LINE SDK, a second to import.
     from bot.studio import scenarios  # plays people through the bot: renders as LINE would
 
     docs, issues = bundle.documents(files, bundle.NAMES)
@@ -1118,10 +1111,8 @@ def examine(files: Mapping[str, bytes], today: dt.date | None = None,
 
 def _in_child(task: Callable[[], object], prepare: Callable[[], None] = lambda: None
               ) -> Callable[[], object] | None:
-    """Start a task in a forked child; return what waits for its result (None: cannot fork).
-
-    `prepare` runs in the child first; the child exits once it has sent the result.
-    """
+    """Start a task in a forked child; return what waits for its result (None: cannot fork)."""
+    # `prepare` runs in the child first; the child exits once it has sent the result.
     import multiprocessing
     import os
     import sys

@@ -92,12 +92,11 @@ def _buttons(messages: list[dict]) -> dict[str, str]:
 
 
 def models_only() -> None:
-    """Make `linebot.v3.messaging` hold only the SDK's message models; only in a child process.
-
-    The renderer uses only those models; importing the whole package also imports its API
-    clients (aiohttp and a thousand pydantic methods), a second of `tsunagu check`'s two. A
-    process that does this must exit once it has rendered: the package is not usable else.
-    """
+    """Make `linebot.v3.messaging` hold only the SDK's message models (in a child process)."""
+    # The renderer uses only those models; importing the whole package also imports its API
+    # clients (aiohttp and a thousand pydantic methods): a second, most of `tsunagu check`'s
+    # time. A process that does this must exit once it has rendered: the package is not
+    # usable else.
     if "linebot" in sys.modules:
         return  # already imported for real: use that
     for name in ("linebot", "linebot.v3", "linebot.v3.messaging"):
@@ -147,10 +146,8 @@ def play_all(content: Content, script: list[Scenario], doc: Document | None) -> 
 
 def play(content: Content, scenario: Scenario, dialogue: Dialogue, renderer,
          rules: set[str]) -> Iterator[tuple[str, str, tuple]]:
-    """Play one scenario; yield each difference: (message, fix, path in the file).
-
-    The rules the result came from are added to `rules`.
-    """
+    """Play one scenario; yield each difference: (message, fix, path in the file)."""
+    # The rules the result came from are added to `rules`.
     yield from _unknown_ids(content, scenario)
     outcome = dialogue.respond(None, Follow())
     shown = renderer.render(outcome.says)
