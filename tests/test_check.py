@@ -294,6 +294,20 @@ def _without_contact(root: Path, *ids: str) -> None:
     (root / OFFICES).write_text(text, encoding="utf-8")
 
 
+def test_a_name_in_a_message_shown_as_written_is_an_error(root):
+    line = edit(root, "content/messages.yaml", 'result_intro: "', 'result_intro: "{keep_years}')
+    problem = the(found(root), "content/messages.yaml", "uses {keep_years}")
+    assert problem.item == "message 'result_intro'" and problem.line == line
+    assert "shown as written" in problem.fix
+
+
+def test_a_control_label_too_long_names_its_message(root):
+    line = edit(root, "content/messages.yaml", 'back_button: "戻る"',
+                'back_button: "ひとつ前の質問に戻って、答えをもう一度やり直します"')
+    problem = the(found(root), "content/messages.yaml", "LINE shows at most 20")
+    assert problem.item == "message 'back_button'" and problem.line == line
+
+
 def test_answers_that_reach_no_office_to_call_are_grouped_in_plain_words(root):
     # 北秋田市's own window loses its phone; so do the two prefecture-wide offices with one.
     _without_contact(root, "kitaakita-kurashi", "kenshakyo", "boshi-kafu-rengokai")

@@ -53,9 +53,12 @@ MESSAGE_KEYS = (
     "office_web", "result_closing", "start_button", "back_button", "crisis", "crisis_after",
     "crisis_free", "crisis_charged", "crisis_call",
 )
-# The {names} a message may use: the deployment's facts fill any message the bot says (the
-# privacy note's {keep_years}); these keys are also given their own.
-ANY_MESSAGE_FIELDS = frozenset({"keep_years"})
+# The {names} a message may use. The bot fills the deployment's facts (the privacy note's
+# {keep_years}) into the messages it sends as they are (bot.line.render: Say); it gives these
+# two their own; every other message is shown as written, so a {name} in it would show as is.
+SAID = frozenset({"greeting", "privacy", "ended_button", "crisis_after", "result_closing",
+                  "not_understood", "age_not_understood", "area_not_understood",
+                  "stale_button", "not_text"})
 MESSAGE_FIELDS = {"area_pick": {"region"}, "crisis_call": {"phone"}}
 # How the longest value of each field reads, to measure a message as people get it.
 LONGEST_VALUE = {"keep_years": "30"}  # TSUNAGU_KEEP_REFERRAL_YEARS is at most 30
@@ -404,20 +407,27 @@ def messages_are_all_there(c: Context) -> Iterator[Problem]:
                         f"add a line '{key}: \"...\"' to messages.yaml")
 
 
+def _fields_of(key: str) -> frozenset[str]:
+    """Return the {names} the bot fills in one message."""
+    return frozenset({"keep_years"} if key in SAID else MESSAGE_FIELDS.get(key, set()))
+
+
 @check
 def messages_use_known_names(c: Context) -> Iterator[Problem]:
     for key, text in c.content.messages.items():
-        allowed = ANY_MESSAGE_FIELDS | MESSAGE_FIELDS.get(key, set())
+        allowed = _fields_of(key)
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
         except ValueError:
-            yield error(MESSAGES, c.message(key), "has a '{' or '}' that is not a {name}",
-                        "write a brace as {{ or }}, or remove it")
+            if allowed or key in SAID:  # filled in: a lone brace breaks it
+                yield error(MESSAGES, c.message(key), "has a '{' or '}' that is not a {name}",
+                            "write a brace as {{ or }}, or remove it")
             continue
         for name in sorted(names - allowed):
             shown = ", ".join("{" + n + "}" for n in sorted(allowed))
-            yield error(MESSAGES, c.message(key), f"uses {{{name}}}, which the bot cannot fill",
-                        f"use only {shown} here, or remove it")
+            yield error(MESSAGES, c.message(key), f"uses {{{name}}}, which the bot does not fill "
+                        "in this message", f"use only {shown} here, or remove it" if shown
+                        else "remove it: this message is shown as written")
 
 
 @check
@@ -468,41 +478,30 @@ def units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _controls(c: Context, step: Step) -> list[tuple[str, str]]:
-    """Return the 戻る/最初から buttons under a question: (label, postback data)."""
+def _controls(c: Context, step: Step) -> list[tuple[str, str, tuple]]:
+    """Return the 戻る/最初から buttons under a question: (label, postback data, where)."""
     controls = [(c.content.messages.get("start_button", ""),
-                 engine.command_data("restart", step.id))]
+                 engine.command_data("restart", step.id), ("message", "start_button"))]
     if c.content.flow.previous(step.id):
         controls.insert(0, (c.content.messages.get("back_button", ""),
-                            engine.command_data("back", step.id)))
+                            engine.command_data("back", step.id), ("message", "back_button")))
     return controls
-
-
-def _tag(content: Content) -> str | None:
-    # Answer buttons may carry the version that made them (engine.version_tag, where the
-    # engine has it): measure the data as the button carries it.
-    tagger = getattr(engine, "version_tag", None)
-    return tagger(content) if tagger else None
-
-
-def _data(make: Callable[..., str], step: str, value: str, tag: str | None) -> str:
-    return make(step, value, tag) if tag else make(step, value)
 
 
 def buttons(c: Context) -> Iterator[tuple[Step, str, list[tuple[str, str, tuple]]]]:
     """Yield each set of quick-reply buttons: its question, what shows it, (label, data, where)."""
-    tag = _tag(c.content)
+    tag = engine.version_tag(c.content)  # answer buttons carry the version that made them
     for step in c.content.flow.steps:
-        controls = [(label, data, ("control",)) for label, data in _controls(c, step)]
+        controls = _controls(c, step)
         if step.kind != "area":
-            yield step, "", [(o.label, _data(engine.answer_data, step.id, o.value, tag),
+            yield step, "", [(o.label, engine.answer_data(step.id, o.value, tag),
                               ("option", o.value)) for o in step.options] + controls
             continue
-        yield step, "", [(r.name, _data(engine.region_data, step.id, r.name, tag),
+        yield step, "", [(r.name, engine.region_data(step.id, r.name, tag),
                           ("region", r.name)) for r in c.content.regions] + controls
         for region in c.content.regions:
             yield step, region.name, [
-                (m, _data(engine.answer_data, step.id, m, tag), ("municipality", region.name, i))
+                (m, engine.answer_data(step.id, m, tag), ("municipality", region.name, i))
                 for i, m in enumerate(region.municipalities)] + controls
 
 
@@ -516,7 +515,8 @@ def _button_place(c: Context, step: Step, where: tuple) -> tuple[str, str, int |
     if where[0] == "municipality":
         item, line = c.region(where[1], "municipalities", where[2])
         return AREAS, item, line
-    return MESSAGES, "the 戻る/最初から buttons", None
+    item, line = c.message(where[1])
+    return MESSAGES, item, line
 
 
 @check
@@ -601,7 +601,9 @@ def texts(c: Context) -> Iterator[tuple[str, tuple[str, int | None], str]]:
     longest_phone = max((line.phone for line in c.content.safety.crisis_lines), key=len,
                         default="")
     for key, text in c.content.messages.items():
-        yield MESSAGES, c.message(key), _format(text, region=longest_region, phone=longest_phone)
+        if _fields_of(key):
+            text = _format(text, region=longest_region, phone=longest_phone)
+        yield MESSAGES, c.message(key), text
     for step in c.content.flow.steps:
         for wording, text in step.ask.items():
             item, line = c.step(step, "ask", wording)
