@@ -52,20 +52,23 @@ def bundle_id(files: Files) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_folders(content_dir: str | Path, flows_dir: str | Path) -> dict[str, bytes]:
+def read_folders(content_dir: str | Path, flows_dir: str | Path,
+                 complete: bool = True) -> dict[str, bytes]:
     """Read the bundle's files from a content folder and a flows folder."""
+    # complete=False: read what is there (`tsunagu check` reports the missing with the rest).
     folders = {"content": Path(content_dir), "flows": Path(flows_dir)}
-    files = {}
+    files, missing = {}, []
     for name in NAMES:
         folder, _, filename = name.partition("/")
         path = folders[folder] / filename
         try:
             files[name] = path.read_bytes()
-        except FileNotFoundError as err:
-            if name in OPTIONAL:
-                continue
-            raise ContentError.of([Issue(str(path), None, "", "file is missing",
-                                         "restore it (e.g. from the last version)")]) from err
+        except FileNotFoundError:
+            if name not in OPTIONAL:
+                missing.append(Issue(name, None, "", f"file is missing (there is no {path})",
+                                     "restore it (e.g. from the last version)"))
+    if missing and complete:
+        raise ContentError.of(missing)
     return files
 
 
