@@ -270,6 +270,19 @@ def test_an_unknown_answer_value_in_a_rule(root):
     assert the(report, PROGRAMMES, "no answers lead to it", item="programme 'mothers-corner'")
 
 
+def test_answers_that_match_no_programme_or_give_no_office(root):
+    line = line_of(root, RULES, "fallback:")
+    edit(root, RULES, "  programmes: [akita-job-center, hw-consultation]\n"
+         "  offices: [akita-job-center, \"nearest:hellowork\", \"nearest:jiritsu-soudan\"]",
+         "  programmes: []\n  offices: []")
+    report = found(root)
+    nothing = the(report, RULES, "answer combinations get no programme")
+    assert nothing.item == "fallback rule 'everyone'" and nothing.line == line
+    assert "e.g. ご本人, " in nothing.message
+    assert the(report, RULES, "answer combinations get no office, e.g.").item == (
+        "fallback rule 'everyone'")
+
+
 def test_a_rule_on_a_question_that_does_not_exist(root):
     edit(root, RULES, "      wish: [money]\n", "      wishes: [money]\n")
     problem = the(found(root), RULES, "asks for the answer 'wishes'")

@@ -927,8 +927,7 @@ def coverage(content: Content) -> Coverage:
                     shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
                     entry = given[(place, chosen)] = [
                         found, set(), (fields, combos[0], area_id, place), 0,
-                        any(reachable(o) for o in shown),
-                        any(p.audience == "citizens" for p in found.programmes)]
+                        any(reachable(o) for o in shown), _for_citizens(found)]
                 entry[1].add(wording)
                 entry[3] += len(combos)
                 tally.add(fields, combos, area_id, place, entry[0], entry[4], entry[5])
@@ -944,6 +943,12 @@ def coverage(content: Content) -> Coverage:
         employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
     _COVERAGE[content.bundle_id] = cover
     return cover
+
+
+def _for_citizens(found: Match) -> bool:
+    """Tell whether a result is for citizens: all but employers' (no programme: citizens)."""
+    audiences = {p.audience for p in found.programmes}
+    return "citizens" in audiences or "employers" not in audiences
 
 
 def _known_only(content: Content) -> Content:
@@ -1059,7 +1064,7 @@ def _plain(content: Content, cond: tuple) -> str:
         option = step.option(value) if step else None
         if option is None:
             words.append(value)
-        elif labels[option.label] > 1 or len(option.label) <= 3:  # はい, いいえ: say of what
+        elif labels[option.label] > 1 or option.label in ("はい", "いいえ"):  # say of what
             words.append(f"{option.label}（{step.counted_as or step.id}）")
         else:
             words.append(option.label)

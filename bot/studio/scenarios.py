@@ -81,13 +81,13 @@ class Played:
 
 
 def _buttons(messages: list[dict]) -> dict[str, str]:
-    """Return the postback buttons of a reply's quick replies: label -> data."""
+    """Return the postback buttons a reply shows: label -> data."""
     found: dict[str, str] = {}
-    for message in messages:
-        for item in (message.get("quickReply") or {}).get("items", []):
-            action = item.get("action") or {}
-            if action.get("type") == "postback":
-                found.setdefault(action.get("label", ""), action.get("data", ""))
+    # LINE shows the quick-reply buttons of a reply's last message only.
+    for item in ((messages[-1].get("quickReply") or {}).get("items", []) if messages else []):
+        action = item.get("action") or {}
+        if action.get("type") == "postback":
+            found.setdefault(action.get("label", ""), action.get("data", ""))
     return found
 
 
