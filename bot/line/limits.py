@@ -19,4 +19,3 @@ MAX_TEXT = 5000  # characters (UTF-16 code units) of one text message
 MAX_ALT_TEXT = 1500  # characters of a Flex message's altText (reference: "Max character limit")
 MAX_BUBBLES = 12  # bubbles in one carousel (reference: carousel "Max: 12 bubbles")
 MAX_URI = 1000  # characters of a URI action's uri (OpenAPI URIAction.uri maxLength: 1000)
-URI_SCHEMES = ("http://", "https://", "line://", "tel:")  # what a URI action may open

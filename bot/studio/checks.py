@@ -40,7 +40,6 @@ from bot.line.limits import (
     MAX_QUICK_REPLIES,
     MAX_TEXT,
     MAX_URI,
-    URI_SCHEMES,
 )
 
 ERROR, WARNING = "error", "warning"
@@ -720,7 +719,7 @@ def _rule_of(c: Context, found: Match) -> Rule:
 @check
 def links_fit_line(c: Context) -> Iterator[Problem]:
     for office in c.content.offices.values():
-        if office.url and not office.url.startswith(URI_SCHEMES[:2]):
+        if office.url and not office.url.startswith(("https://", "http://")):
             yield error(OFFICES, c.office(office, "url"),
                         f"url {office.url!r} does not start with https:// or http://",
                         "write the whole address, as the browser shows it")
@@ -941,7 +940,7 @@ def coverage(content: Content) -> Coverage:
         rules=frozenset(rid for r in results for rid in r.match.rules),
         results=results, gaps=gaps(content, tally.citizens_all, tally.citizens_missing),
         employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
-    _COVERAGE[content.bundle_id] = cover
+    _remember(_COVERAGE, content.bundle_id, cover)
     return cover
 
 
@@ -965,6 +964,13 @@ def _known_only(content: Content) -> Content:
         "rules": [known(r) for r in content.rules.rules],
         "fallback": known(content.rules.fallback)})
     return content.model_copy(update={"rules": rules})
+
+
+def _remember(cache: dict, key: str, value: object, keep: int = 8) -> None:
+    """Keep a value by bundle id, forgetting the oldest beyond `keep` (editors make many)."""
+    cache[key] = value
+    while len(cache) > keep:
+        del cache[next(iter(cache))]
 
 
 def _answers(fields: list[str], combo: tuple, area_id: str | None, place: str) -> dict:
@@ -1186,9 +1192,11 @@ _CHECKED: dict[str, list[str]] = {}
 
 def require_fine(content: Content) -> None:
     """Raise ContentError listing every error, so bad content never starts the bot."""
-    if content.bundle_id not in _CHECKED:
-        _CHECKED[content.bundle_id] = problems(content)
-    if found := _CHECKED[content.bundle_id]:
+    found = _CHECKED.get(content.bundle_id)
+    if found is None:
+        found = problems(content)
+        _remember(_CHECKED, content.bundle_id, found, keep=64)
+    if found:
         raise ContentError("the content needs fixing (`tsunagu check` says more):\n"
                            + "\n".join(found))
 
