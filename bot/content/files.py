@@ -311,26 +311,19 @@ _EXPLAIN: dict[str, Callable[[str, str, object], tuple[str, str]]] = {
     "dict_type": lambda f, e, g: (
         f"{f!r} should be a set of 'name: value' lines, not {_shown(g)}",
         "indent its lines under it, each as 'name: value'"),
-    "model_type": lambda f, e, g: (
-        f"{f!r} should be a set of 'name: value' lines, not {_shown(g)}",
-        "indent its lines under it, each as 'name: value'"),
     "int_type": lambda f, e, g: (
-        f"{f!r} should be a whole number, not {_shown(g)}", "write a number such as 35"),
-    "int_parsing": lambda f, e, g: (
         f"{f!r} should be a whole number, not {_shown(g)}", "write a number such as 35"),
     "bool_type": lambda f, e, g: (
         f"{f!r} should be true or false, not {_shown(g)}", "write true or false"),
-    "bool_parsing": lambda f, e, g: (
-        f"{f!r} should be true or false, not {_shown(g)}", "write true or false"),
     "date_type": lambda f, e, g: (
-        f"{f!r} should be a date, not {_shown(g)}", "write it as YYYY-MM-DD, e.g. 2026-12-01"),
-    "date_parsing": lambda f, e, g: (
-        f"{f!r} should be a date, not {_shown(g)}", "write it as YYYY-MM-DD, e.g. 2026-12-01"),
-    "date_from_datetime_parsing": lambda f, e, g: (
         f"{f!r} should be a date, not {_shown(g)}", "write it as YYYY-MM-DD, e.g. 2026-12-01"),
     "literal_error": lambda f, e, g: (
         f"{f!r} should be one of {e}, not {_shown(g)}", "use one of those words"),
 }
+# Pydantic names some mistakes twice (a wrong type, or text it could not read as that type).
+_EXPLAIN.update({alias: _EXPLAIN[kind] for alias, kind in (
+    ("model_type", "dict_type"), ("int_parsing", "int_type"), ("bool_parsing", "bool_type"),
+    ("date_parsing", "date_type"), ("date_from_datetime_parsing", "date_type"))})
 
 
 def explain(error: Mapping[str, Any], loc: tuple, parent: Any) -> tuple[str, str]:
