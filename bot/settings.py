@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     TSUNAGU_CONTENT_REFRESH_SECONDS: float = Field(2.0, gt=0, le=60)
     # Fiscal years a referral record is kept after its own (`tsunagu purge`; the privacy note).
     TSUNAGU_KEEP_REFERRAL_YEARS: int = Field(5, ge=1, le=30)
+    # Published tables (`tsunagu export --public`) hide counts from 1 to this minus one.
+    TSUNAGU_SUPPRESS_BELOW: int = Field(10, ge=1, le=1000)
     # gunicorn.conf.py
     TSUNAGU_BIND: str = "0.0.0.0:8000"
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
@@ -131,6 +133,7 @@ def from_env(instance_path: str) -> dict:
         "REPLY_STREAM": s.TSUNAGU_REPLY_STREAM,
         "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
         "KEEP_REFERRAL_YEARS": s.TSUNAGU_KEEP_REFERRAL_YEARS,
+        "SUPPRESS_BELOW": s.TSUNAGU_SUPPRESS_BELOW,
         "CONTENT_REFRESH_SECONDS": s.TSUNAGU_CONTENT_REFRESH_SECONDS,
     }
 

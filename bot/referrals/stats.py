@@ -102,4 +102,7 @@ def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | N
 
 
 def init_app(app: Flask) -> None:
+    from bot.referrals.exports import export_group
+
     app.cli.add_command(stats_command)
+    app.cli.add_command(export_group)
