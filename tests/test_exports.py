@@ -16,7 +16,14 @@ from bot.db import versions
 from bot.db.database import database, transaction
 from bot.db.models import Referral, ReferralTarget
 from bot.referrals import exports
-from bot.referrals.suppression import MARK, grid_lines, merge_small, suppress, unprotected
+from bot.referrals.suppression import (
+    MARK,
+    grid_lines,
+    merge_small,
+    recomputable,
+    suppress,
+    unprotected,
+)
 from tests.support.personas import PERSONAS, play
 
 FAMILY_HIKIKOMORI = next(p for p in PERSONAS if p.name.startswith("family member, 45"))
@@ -185,6 +192,8 @@ def test_suppression_leaves_no_small_cell_and_nothing_recomputable(inner, thresh
     # counts among them, so "or the total is hidden" is the same rule).
     assert unprotected(lines, hidden) == []
     assert hidden_line_counts_are_safe(lines, hidden)
+    # Nor from all the totals together, solved as equations.
+    assert recomputable(lines, hidden) == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -196,12 +205,24 @@ def test_suppression_of_month_comparisons_protects_the_difference(rows):
     body[-1][2] = body[-1][0] - body[-1][1]
     values = {(r, c): v for r, line in enumerate(body) for c, v in enumerate(line)}
     n = len(body)
-    lines = [[(r, 0), (r, 1), (r, 2)] for r in range(n)]
+    lines = [[(r, 1), (r, 2), (r, 0)] for r in range(n)]
     lines += [[(r, c) for r in range(n)] for c in range(3)]
     counts = [(r, c) for r in range(n) for c in (0, 1)]
     hidden = suppress(values, lines, 10, counts=counts)
     assert all(not 0 < values[c] < 10 for c in counts if c not in hidden)
     assert unprotected(lines, hidden) == []
+    assert recomputable(lines, hidden) == []
+
+
+def test_recomputable_finds_a_cell_the_totals_pin_down_together():
+    # Two hidden rectangles (each safe) joined by one hidden cell: every row and column has
+    # two or more hidden cells, yet the joining cell follows from the totals together.
+    values = table_values([[5, 3, 20, 30], [4, 6, 7, 40], [50, 60, 2, 8], [70, 80, 9, 1]])
+    lines = grid_lines(5, 5)
+    hidden = {(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (1, 2)}
+    assert unprotected(lines, hidden) == []
+    assert recomputable(lines, hidden) == [(1, 2)]
+    assert recomputable(lines, suppress(values, lines, 10)) == []
 
 
 @settings(max_examples=60, deadline=None,

@@ -352,8 +352,9 @@ def _comparison(title: str, sheet: str, label: str, rows: list[tuple[str, list[i
     hidden: set = set()
     if public:
         n = len(body)
-        # Each row: 当月 − 前月 = 増減; each column: its rows sum to 合計.
-        lines = [[(r, 0), (r, 1), (r, 2)] for r in range(n)]
+        # Each row: 前月 + 増減 = 当月; each column: its rows sum to 合計 (a line's last cell
+        # is the sum of the others).
+        lines = [[(r, 1), (r, 2), (r, 0)] for r in range(n)]
         lines += [[(r, c) for r in range(n)] for c in range(3)]
         counts = [(r, c) for r in range(n) for c in (0, 1)]  # a 増減 is not a count of people
         totals = {(n - 1, c) for c in range(3)} | {(r, 2) for r in range(n)}

@@ -3,12 +3,15 @@
 A table is a set of cells with values and a list of *lines*: groups of cells bound by one
 linear relation (a row with its total, a column with its total, a row's 本人 + 家族 = 計 …).
 A hidden cell could be recomputed from a line in which it is the only hidden cell, so every
-line must hold no hidden cell or at least two.
+line must hold no hidden cell or at least two; the last cell of a line is the sum of the
+others, so the lines together are also solved as equations, and no hidden cell may follow
+from them either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from fractions import Fraction
 
 MARK = "＊"  # what a published table shows for a suppressed count
 
@@ -24,7 +27,7 @@ def primary(values: Mapping[Cell, int], threshold: int,
 
 def secondary(values: Mapping[Cell, int], lines: Sequence[Sequence[Cell]],
               hidden: set[Cell], totals: Iterable[Cell] = ()) -> set[Cell]:
-    """Return hidden grown until no line holds exactly one hidden cell (the fewest, smallest)."""
+    """Return hidden grown until no hidden cell can be recomputed (the fewest, smallest added)."""
     hidden = set(hidden)
     totals = set(totals)
     lines_of: dict[Cell, list[int]] = {}
@@ -45,11 +48,63 @@ def secondary(values: Mapping[Cell, int], lines: Sequence[Sequence[Cell]],
 
     while True:
         open_lines = [i for i in range(len(lines)) if exposed(i)]
-        if not open_lines:
+        if open_lines:
+            line = lines[open_lines[0]]
+            hidden.add(min((c for c in line if c not in hidden), key=cost))
+            continue
+        # Every line has 0 or 2+ hidden cells, yet lines together may still pin one down
+        # (hidden cells forming a chain, not a cycle): hide one more beside it.
+        candidates = [c for cell in recomputable(lines, hidden) for i in lines_of[cell]
+                      for c in lines[i] if c not in hidden]
+        if not candidates:
             return hidden
-        line = lines[open_lines[0]]
-        candidates = [cell for cell in line if cell not in hidden]
         hidden.add(min(candidates, key=cost))
+
+
+def recomputable(lines: Sequence[Sequence[Cell]], hidden: set[Cell]) -> list[Cell]:
+    """Return the hidden cells the lines' totals determine (each line: last = sum of others)."""
+    order = sorted(hidden, key=repr)
+    index = {cell: i for i, cell in enumerate(order)}
+    # One equation per line over the hidden cells; the visible ones are known constants.
+    rows = []
+    for line in lines:
+        row = [Fraction(0)] * len(order)
+        for position, cell in enumerate(line):
+            if cell in index:
+                row[index[cell]] += -1 if position == len(line) - 1 else 1
+        if any(row):
+            rows.append(row)
+    basis = _echelon(rows, len(order))
+    found = []
+    for cell in order:
+        unit = [Fraction(0)] * len(order)
+        unit[index[cell]] = Fraction(1)
+        if not any(_reduce(unit, basis)):
+            found.append(cell)
+    return found
+
+
+def _echelon(rows: list[list[Fraction]], width: int) -> list[tuple[int, list[Fraction]]]:
+    """Return a reduced row echelon basis of the rows as (pivot column, row)."""
+    basis: list[tuple[int, list[Fraction]]] = []
+    for row in rows:
+        row = _reduce(row, basis)
+        pivot = next((i for i in range(width) if row[i]), None)
+        if pivot is None:
+            continue
+        row = [value / row[pivot] for value in row]
+        basis = [(p, [a - b[pivot] * c for a, c in zip(b, row, strict=True)]
+                  if b[pivot] else b) for p, b in basis]
+        basis.append((pivot, row))
+    return basis
+
+
+def _reduce(row: list[Fraction], basis: list[tuple[int, list[Fraction]]]) -> list[Fraction]:
+    for pivot, base in basis:
+        if row[pivot]:
+            factor = row[pivot]
+            row = [a - factor * b for a, b in zip(row, base, strict=True)]
+    return row
 
 
 def suppress(values: Mapping[Cell, int], lines: Sequence[Sequence[Cell]], threshold: int,
