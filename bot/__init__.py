@@ -1,7 +1,7 @@
 """tsunagu: the LINE chatbot that connects Akita's ice-age generation with support.
 
 The rooms, bottom to top (a room imports only rooms below it; docs/architecture.md):
-db, content -> dialogue -> referrals -> conversations -> line -> studio.
+db, content -> dialogue -> referrals -> conversations -> line -> studio -> console.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
     # Imported here, as in Flask's tutorial: `tsunagu check` needs none of them.
     from bot import settings
+    from bot.console import site
     from bot.content import source
     from bot.conversations import retention, store
     from bot.db import database, versions
@@ -42,6 +43,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     checks.init_app(app)
     flowdoc.init_app(app)
     publishing.init_app(app)
+    site.init_app(app)  # the counselors' console at /admin and `tsunagu users`
     outbox.init_app(app)
     commands.init_app(app)
     if webhook:

@@ -6,6 +6,7 @@ A bad value stops start-up with one line naming the variable and what it expects
 
 from __future__ import annotations
 
+import ipaddress
 import multiprocessing
 import secrets
 from pathlib import Path
@@ -43,6 +44,16 @@ def redis_url(url: str) -> str:
     return url
 
 
+def cidr_list(value: str) -> str:
+    """Return comma-separated CIDRs (or "") as given; raise ValueError otherwise."""
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or CIDR (e.g. 10.0.0.0/8)") from None
+    return value
+
+
 class Settings(BaseSettings):
     """The environment as tsunagu understands it; field names are the variables' names."""
 
@@ -72,6 +83,10 @@ class Settings(BaseSettings):
     TSUNAGU_KEEP_REFERRAL_YEARS: int = Field(5, ge=1, le=30)
     # Published tables (`tsunagu export --public`) hide counts from 1 to this minus one.
     TSUNAGU_SUPPRESS_BELOW: int = Field(10, ge=1, le=1000)
+    # The counselors' console (/admin): a session idle this long must log in again.
+    TSUNAGU_ADMIN_IDLE_MINUTES: int = Field(480, ge=1, le=7 * 24 * 60)
+    # Comma-separated CIDRs allowed to reach /admin (empty: every address).
+    TSUNAGU_ADMIN_ALLOW: str = ""
     # gunicorn.conf.py
     TSUNAGU_BIND: str = "0.0.0.0:8000"
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
@@ -80,6 +95,7 @@ class Settings(BaseSettings):
 
     _http = field_validator("LINE_API_BASE_URL")(lambda cls, url: http_url(url))
     _redis = field_validator("TSUNAGU_REDIS_URL")(lambda cls, url: redis_url(url))
+    _allow = field_validator("TSUNAGU_ADMIN_ALLOW")(lambda cls, value: cidr_list(value))
 
     @field_validator("TSUNAGU_LOG_LEVEL", mode="before")
     @classmethod
@@ -135,6 +151,8 @@ def from_env(instance_path: str) -> dict:
         "KEEP_REFERRAL_YEARS": s.TSUNAGU_KEEP_REFERRAL_YEARS,
         "SUPPRESS_BELOW": s.TSUNAGU_SUPPRESS_BELOW,
         "CONTENT_REFRESH_SECONDS": s.TSUNAGU_CONTENT_REFRESH_SECONDS,
+        "ADMIN_IDLE_MINUTES": s.TSUNAGU_ADMIN_IDLE_MINUTES,
+        "ADMIN_ALLOW": s.TSUNAGU_ADMIN_ALLOW,
     }
 
 

@@ -13,7 +13,7 @@ from tests.support.paths import ROOT
 BOT = ROOT / "bot"
 # Bottom to top, as docs/architecture.md draws them; rooms on one level import neither other.
 LEVELS = [{"db", "content"}, {"dialogue"}, {"referrals"}, {"conversations"}, {"line"},
-          {"studio"}]
+          {"studio"}, {"console"}]
 LEVEL_OF = {room: level for level, rooms in enumerate(LEVELS) for room in rooms}
 # Modules of bot/ itself (not rooms): the app factory and the CLI sit above every room;
 # settings sits below them all.

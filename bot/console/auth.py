@@ -1,0 +1,193 @@
+"""Logging in to the console: sessions, idle expiry, the login throttle and role checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import time
+from urllib.parse import urlsplit
+
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import delete, func, or_, select
+
+from bot.console import accounts
+from bot.console.web import blueprint, error_page
+from bot.db.audit import audit, record
+from bot.db.database import transaction
+from bot.db.models import ConsoleUser, LoginAttempt, utcnow
+
+MAX_FAILURES = 5
+WINDOW = dt.timedelta(minutes=15)
+_SEEN = "console_seen"  # the session's last request, for idle expiry
+
+login_manager = LoginManager()
+login_manager.login_view = "console.show_login"
+login_manager.login_message = "ログインしてください。"
+login_manager.session_protection = "basic"
+
+
+class User(UserMixin):
+    """The logged-in account, detached from the database."""
+
+    def __init__(self, row: ConsoleUser) -> None:
+        self.id, self.name, self.role = row.id, row.name, row.role
+
+    def may(self, role: str) -> bool:
+        """Tell whether this user may open pages of this role."""
+        return accounts.at_least(self.role, role)
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> User | None:
+    # A disabled account's open sessions end with its next request.
+    with transaction() as db:
+        row = db.get(ConsoleUser, int(user_id)) if user_id.isdigit() else None
+        return User(row) if row is not None and not row.disabled else None
+
+
+def requires(role: str):
+    """Let only users of this role (or a higher one) open the view; others get 403."""
+    def wrap(view):
+        @functools.wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.may(role):
+                abort(403)
+            return view(*args, **kwargs)
+        return guarded
+    return wrap
+
+
+def who() -> str:
+    """Return the logged-in user's name, for the audit log."""
+    return current_user.name if current_user.is_authenticated else "anonymous"
+
+
+@blueprint.before_request
+def _expire_idle():
+    if not current_user.is_authenticated:
+        return None
+    idle = current_app.config["ADMIN_IDLE_MINUTES"] * 60
+    now = time.time()
+    if now - session.get(_SEEN, now) > idle:
+        audit(current_user.name, "session_expired")
+        logout_user()
+        session.pop(_SEEN, None)
+        flash("しばらく操作がなかったため、ログアウトしました。もう一度ログインしてください。")
+        return redirect(url_for("console.show_login", next=request.full_path))
+    session[_SEEN] = now
+    return None
+
+
+def _failures(name: str, address: str) -> tuple[int, int]:
+    since = utcnow() - WINDOW
+    with transaction() as db:
+        rows = db.execute(select(LoginAttempt.name, LoginAttempt.address, func.count())
+                          .where(LoginAttempt.at >= since,
+                                 or_(LoginAttempt.name == name, LoginAttempt.address == address))
+                          .group_by(LoginAttempt.name, LoginAttempt.address)).all()
+    by_name = sum(count for n, _, count in rows if n == name)
+    by_address = sum(count for _, a, count in rows if a == address)
+    return by_name, by_address
+
+
+def throttled(name: str, address: str) -> bool:
+    """Tell whether this account or address failed MAX_FAILURES times within WINDOW."""
+    return max(_failures(name, address)) >= MAX_FAILURES
+
+
+def _failed(name: str, address: str) -> None:
+    with transaction() as db:
+        # Old attempts matter no more: each failure clears those out of the window.
+        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - WINDOW))
+        db.add(LoginAttempt(at=utcnow(), name=name, address=address))
+        record(db, name, "login_failed", f"from {address}")
+
+
+def _succeeded(user_id: int) -> User:
+    with transaction() as db:
+        row = db.get(ConsoleUser, user_id)
+        row.last_login_at = utcnow()
+        db.execute(delete(LoginAttempt).where(LoginAttempt.name == row.name))
+        record(db, row.name, "login", f"from {request.remote_addr}")
+        return User(row)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only a path of this console: never another host (an open redirect).
+    parts = urlsplit(target or "")
+    if (parts.netloc and parts.netloc != request.host) or not parts.path.startswith("/admin"):
+        return url_for("console.show_dashboard")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@blueprint.get("/login")
+def show_login():
+    """Show the login form."""
+    if current_user.is_authenticated:
+        return redirect(url_for("console.show_dashboard"))
+    return render_template("console/login.html", next=request.args.get("next", ""))
+
+
+@blueprint.post("/login")
+def log_in():
+    """Check a name and password; throttle after repeated failures."""
+    name = request.form.get("name", "").strip()[:64]
+    password = request.form.get("password", "")
+    address = request.remote_addr or ""
+    if throttled(name, address):
+        return error_page(429)
+    with transaction() as db:
+        row = accounts.find(db, name)
+    if not accounts.verify(row, password):
+        _failed(name, address)
+        flash("名前かパスワードが違います。")
+        return render_template("console/login.html", next=request.form.get("next", "")), 401
+    session.clear()  # a new session for the new login (no fixation)
+    login_user(_succeeded(row.id))
+    session.permanent = True  # the cookie, too, ends after the idle time
+    session[_SEEN] = time.time()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@blueprint.post("/logout")
+def log_out():
+    """End the session."""
+    if current_user.is_authenticated:
+        audit(current_user.name, "logout")
+    logout_user()
+    session.clear()
+    flash("ログアウトしました。")
+    return redirect(url_for("console.show_login"))
+
+
+def _session_key(app: Flask) -> str:
+    # Derived, not the same: the user-id hash key never signs a cookie.
+    secret = app.config["TSUNAGU_SECRET_KEY"].encode()
+    return hmac.new(secret, b"tsunagu.console.session", hashlib.sha256).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    if not app.secret_key:
+        app.secret_key = _session_key(app)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["ADMIN_IDLE_MINUTES"]),
+    )
+    login_manager.init_app(app)

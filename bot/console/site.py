@@ -1,0 +1,17 @@
+"""The console put together: its pages, sessions, CSRF and the `tsunagu users` command."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bot.console import accounts, admin, auth, dashboard, editors, web
+
+PAGES = (dashboard, editors, admin)  # imported for their views on the blueprint
+
+
+def init_app(app: Flask) -> None:
+    """Register the console at /admin and the `tsunagu users` command."""
+    web.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(web.blueprint)
+    accounts.init_app(app)

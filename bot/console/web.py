@@ -1,0 +1,111 @@
+"""The console's blueprint, its security headers, the address allow-list and error pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+blueprint = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
+                      static_folder="static/console", static_url_path="/assets")
+csrf = CSRFProtect()
+
+# Everything comes from this app; no inline script or style, and no framing (clickjacking).
+CSP = "default-src 'self'; frame-ancestors 'none'"
+ERRORS = {
+    400: ("送信を受け付けられませんでした",
+          "ページの有効期限が切れたか、正しくない送信です。"
+          "ページを開き直してからもう一度お試しください。"),
+    403: ("このページは開けません",
+          "このページを開く権限がありません。必要な場合は管理者にご相談ください。"),
+    404: ("ページが見つかりません", "アドレスを確かめてください。"),
+    429: ("しばらくお待ちください",
+          "ログインの失敗が続いたため、15 分間ログインできません。"
+          "時間をおいてからもう一度お試しください。"),
+}
+
+
+def networks(app: Flask) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Return the networks allowed to reach the console (empty: every address)."""
+    parts = (p.strip() for p in app.config.get("ADMIN_ALLOW", "").split(","))
+    return [ipaddress.ip_network(p, strict=False) for p in parts if p]
+
+
+def allowed(address: str | None, allow: list) -> bool:
+    """Tell whether an address may reach the console."""
+    if not allow:
+        return True
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in allow)
+
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+@blueprint.app_template_filter("jst")
+def jst(moment: dt.datetime | None) -> str:
+    """Format a stored time in Japan's time (SQLite gives naive times, stored as UTC)."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+def _ours() -> bool:
+    # Every path under /admin, also those no view answers (their 404 gets the headers too).
+    return request.path == "/admin" or request.path.startswith("/admin/")
+
+
+@blueprint.before_app_request
+def _guard() -> None:
+    if not _ours():
+        return
+    # The allow-list comes first: outside it, not even the login page answers.
+    if not allowed(request.remote_addr, current_app.extensions["tsunagu.console.allow"]):
+        abort(403)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+@blueprint.after_app_request
+def _secure(response: Response) -> Response:
+    if not _ours():
+        return response
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Content-Type-Options"] = "nosniff"
+    if request.endpoint != "console.static":
+        headers["Cache-Control"] = "no-store"  # pages hold counts and names: never cached
+    return response
+
+
+def error_page(code: int, message: str | None = None):
+    """Render a Japanese error page with this status."""
+    title, text = ERRORS.get(code, ("エラー", "問題が起きました。"))
+    return render_template("console/error.html", title=title, text=message or text), code
+
+
+@blueprint.errorhandler(CSRFError)
+def _csrf_refused(_err):
+    return error_page(400)
+
+
+for _code in (403, 404, 429):
+    blueprint.register_error_handler(_code, lambda err, code=_code: error_page(code))
+
+
+def init_app(app: Flask) -> None:
+    # CSRF is checked in _guard for the console only: the webhook and the preview API are
+    # not forms and have their own protection (signatures; JSON the browser must preflight).
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form lives as long as its session
+    csrf.init_app(app)
+    app.extensions["tsunagu.console.allow"] = networks(app)
