@@ -435,3 +435,43 @@ def test_the_dashboard_leaves_staging_out(client, app, make_user, accounts_made)
         session.execute(update(Referral).values(staging=True))
     log_in(client, "sato")
     assert '<strong id="total">0</strong>' in client.get("/admin/").text
+
+
+# --- the editors' preview ---
+
+def test_in_production_the_preview_is_for_logged_in_editors(database_url, line_api):
+    app = make_app(database_url, line_api, ENV="production")
+    make_account(app, "sato", "counselor")
+    make_account(app, "suzuki", "editor")
+    client = app.test_client()
+    # Over https Flask-WTF also wants a Referer of this host, as a browser sends.
+    https = {"base_url": "https://localhost",
+             "headers": {"Referer": "https://localhost/admin/login"}}
+    assert client.get("/preview", **https).status_code == 404, "not at the open address"
+    response = client.get("/admin/preview", **https)
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+    refused = client.post("/admin/preview/api/start", json={}, **https)
+    assert refused.status_code == 403 and refused.json["kind"] == "login"
+    counselor = app.test_client()
+    token = csrf_of(counselor.get("/admin/login", **https))
+    counselor.post("/admin/login", data={"name": "sato", "password": PASSWORD,
+                                         "csrf_token": token}, **https)
+    assert counselor.get("/admin/preview", **https).status_code == 403
+    token = csrf_of(client.get("/admin/login", **https))
+    client.post("/admin/login", data={"name": "suzuki", "password": PASSWORD,
+                                      "csrf_token": token}, **https)
+    page = client.get("/admin/preview", **https)
+    assert page.status_code == 200 and "/admin/preview/assets/preview.js" in page.text
+    assert page.headers["X-Frame-Options"] == "DENY"
+    started = client.post("/admin/preview/api/start", json={}, **https)
+    assert started.status_code == 200 and started.json["messages"], "JSON needs no CSRF token"
+    form = client.post("/admin/preview/api/start", data={"x": "1"}, **https)
+    assert form.status_code == 400, "a form post (what another site could send) is refused"
+    assert "プレビュー" in client.get("/admin/", **https).text
+    database(app).dispose()
+
+
+def test_in_development_the_preview_stays_open(client, accounts_made):
+    assert client.get("/preview").status_code == 200
+    log_in(client, "suzuki")
+    assert 'href="/preview"' in client.get("/admin/").text

@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -24,7 +25,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from sqlalchemy import delete, func, or_, select
 
 from bot.console import accounts
-from bot.console.web import blueprint, error_page
+from bot.console.web import blueprint, error_page, ours
 from bot.db.audit import audit, record
 from bot.db.database import transaction
 from bot.db.models import ConsoleUser, LoginAttempt, utcnow
@@ -77,9 +78,9 @@ def who() -> str:
     return current_user.name if current_user.is_authenticated else "anonymous"
 
 
-@blueprint.before_request
+@blueprint.before_app_request
 def _expire_idle():
-    if not current_user.is_authenticated:
+    if not ours() or not current_user.is_authenticated:
         return None
     idle = current_app.config["ADMIN_IDLE_MINUTES"] * 60
     now = time.time()
@@ -91,6 +92,19 @@ def _expire_idle():
         return redirect(url_for("console.show_login", next=request.full_path))
     session[_SEEN] = now
     return None
+
+
+@blueprint.before_app_request
+def _editors_preview():
+    # Outside development the preview lives at /admin/preview, for editors only.
+    if request.blueprint != "preview" or not ours():
+        return None
+    if current_user.is_authenticated and current_user.may("editor"):
+        return None
+    if request.endpoint == "preview.page":
+        return (login_manager.unauthorized() if not current_user.is_authenticated
+                else error_page(403))
+    return jsonify(error="編集者としてログインしてください。", kind="login"), 403
 
 
 def _failures(name: str, address: str) -> tuple[int, int]:

@@ -22,7 +22,9 @@ from bot.studio.diff import KINDS, diff
 
 @blueprint.context_processor
 def _kinds() -> dict:
-    return {"kinds": KINDS}  # the diff's kinds of item, in Japanese
+    # The diff's kinds of item in Japanese, and where the preview is (if this app has one).
+    preview = "preview.page" in current_app.view_functions
+    return {"kinds": KINDS, "preview_url": url_for("preview.page") if preview else None}
 
 
 def _live():

@@ -6,11 +6,15 @@ from flask import Flask
 
 from bot.console import accounts, admin, auth, dashboard, editors, web
 
-PAGES = (dashboard, editors, admin)  # imported for their views on the blueprint
+PAGES = (dashboard, editors, admin)
+PREVIEW = "/admin/preview"  # imported for their views on the blueprint
 
 
 def init_app(app: Flask) -> None:
-    """Register the console at /admin and the `tsunagu users` command."""
+    """Register the console at /admin (and where the preview goes) and `tsunagu users`."""
+    if app.config["ENV"] != "development":
+        # The editors' preview, behind their login (bot/studio/preview.py reads this).
+        app.config.setdefault("PREVIEW_URL_PREFIX", PREVIEW)
     web.init_app(app)
     auth.init_app(app)
     app.register_blueprint(web.blueprint)

@@ -57,6 +57,11 @@ def jst(moment: dt.datetime | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
+def ours() -> bool:
+    """Tell whether this request is the console's (any path under /admin)."""
+    return _ours()
+
+
 def _ours() -> bool:
     # Every path under /admin, also those no view answers (their 404 gets the headers too).
     return request.path == "/admin" or request.path.startswith("/admin/")
@@ -69,7 +74,10 @@ def _guard() -> None:
     # The allow-list comes first: outside it, not even the login page answers.
     if not allowed(request.remote_addr, current_app.extensions["tsunagu.console.allow"]):
         abort(403)
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    # The editors' preview API takes JSON only, which another site's page cannot send
+    # without a CORS preflight this app never answers: that is its CSRF protection.
+    json_api = request.blueprint == "preview" and request.is_json
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not json_api:
         csrf.protect()
 
 

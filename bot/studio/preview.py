@@ -288,8 +288,12 @@ def send():
 
 
 def init_app(app: Flask) -> None:
-    """Serve the preview in development only: in production /preview does not exist."""
-    if app.config["ENV"] != "development":
+    """Serve the preview at /preview in development; elsewhere only where the console says."""
+    # The console (bot/console) sets PREVIEW_URL_PREFIX outside development and lets only
+    # logged-in editors through; in production /preview does not exist.
+    prefix = "/preview" if app.config["ENV"] == "development" else app.config.get(
+        "PREVIEW_URL_PREFIX")
+    if not prefix:
         return
     app.extensions[_KEY] = Cache(runtimes(app).values)
-    app.register_blueprint(blueprint)
+    app.register_blueprint(blueprint, url_prefix=prefix)
