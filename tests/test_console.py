@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import time
 
 import pytest
 from sqlalchemy import select, update
 
-from bot.console import auth, fiscal
+from bot.console import auth, dashboard, fiscal
 from bot.content.bundle import bundle_id
 from bot.content.source import content_source
 from bot.db import versions
@@ -334,7 +335,7 @@ def test_publish_from_the_console_shows_the_diff_then_makes_the_draft_live(clien
                                                                            accounts_made):
     log_in(client, "suzuki")
     confirm = client.get("/admin/versions/publish")
-    assert confirm.status_code == 200 and "次が変わります" in confirm.text
+    assert confirm.status_code == 200 and "はじめての公開" in confirm.text
     response = post_form(client, "/admin/versions/publish", "/admin/versions/publish",
                          note="最初の公開")
     assert response.status_code == 302
@@ -384,7 +385,7 @@ def refer(make_user, municipality: str, family: bool = False) -> None:
     user.say(municipality)
 
 
-def test_the_dashboard_shows_what_stats_counts(client, app, make_user, accounts_made):
+def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, accounts_made):
     refer(make_user, "秋田市")
     refer(make_user, "秋田市", family=True)
     refer(make_user, "横手市")
@@ -394,6 +395,14 @@ def test_the_dashboard_shows_what_stats_counts(client, app, make_user, accounts_
         expected = counts(session, content, *fiscal.period(this_year))
         assert session.scalar(select(Referral.id).limit(1)) is not None
     assert expected["referrals"] == 3
+    start, end = fiscal.period(this_year)
+    printed = runner.invoke(args=["stats", "--json", "--from", start.strftime("%Y-%m"),
+                                  "--to", end.strftime("%Y-%m")])
+    assert json.loads(printed.output) == expected, "the same figures as tsunagu stats"
+    shown = {t.key: t.rows for t in dashboard.tables(expected, content)}
+    titles = {f"{p.item} {p.title}": p.id for p in content.programmes.values()}
+    assert {titles[name]: n for name, n, _ in shown["programme"]} == expected["by_programme"]
+    assert {name: n for name, n, _ in shown["municipality"]} == expected["by_area"]
     log_in(client, "sato")
     html = client.get("/admin/").text
     assert fiscal.label(this_year) in html
@@ -403,7 +412,8 @@ def test_the_dashboard_shows_what_stats_counts(client, app, make_user, accounts_
     assert "<svg" in html
     for code, number in expected["by_programme"].items():
         programme = content.programmes[code]
-        assert f"<td>{programme.title}</td><td class=\"num\">{number}</td>" in html
+        title = f"{programme.item} {programme.title}"
+        assert f'<td>{title}</td><td class="num">{number}</td>' in html
         if programme.kpi:
             assert programme.kpi in html
     assert '<td>秋田市</td><td class="num">2</td>' in html
@@ -475,3 +485,16 @@ def test_in_development_the_preview_stays_open(client, accounts_made):
     assert client.get("/preview").status_code == 200
     log_in(client, "suzuki")
     assert 'href="/preview"' in client.get("/admin/").text
+
+
+def test_a_bar_chart_is_svg_with_the_largest_bar_full_width():
+    from xml.etree import ElementTree
+
+    from bot.console import charts
+
+    svg = ElementTree.fromstring(str(charts.bar_chart([("秋田市<&>", 4), ("横手市", 1)], "市町村")))
+    bars = svg.findall("{http://www.w3.org/2000/svg}rect")
+    assert [int(b.get("width")) for b in bars] == [charts.BARS, charts.BARS // 4]
+    texts = [t.text for t in svg.findall("{http://www.w3.org/2000/svg}text")]
+    assert texts == ["秋田市<&>", "4", "横手市", "1"]
+    assert charts.bar_chart([], "x") == ""

@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 ROW = 26  # pixels per bar
 LABEL = 180  # pixels for the labels
 BARS = 300  # pixels for the longest bar
-LONGEST_LABEL = 14  # characters; longer labels are cut (the table beside has them whole)
+LONGEST_LABEL = 12  # characters; longer labels are cut (the table beside has them whole)
 
 
 def _cut(text: str) -> str:

@@ -63,7 +63,7 @@ def tables(result: dict, content: Content) -> list[Table]:
     programmes = content.programmes.values()
     found = [
         Table("programme", "取組", _ranked(result["by_programme"],
-                                           {p.id: p.title for p in programmes},
+                                           {p.id: f"{p.item} {p.title}" for p in programmes},
                                            {p.id: p.kpi for p in programmes})),
         Table("office", "相談先", _ranked(result["by_office"],
                                           {o.id: o.name for o in content.offices.values()})),
