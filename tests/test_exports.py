@@ -70,7 +70,8 @@ def test_soudan_counts_the_fiscal_years_office_referrals_by_month_and_subject(ap
     add(app, dt.date(2026, 3, 1), "self")  # FY2025
     add(app, dt.date(2027, 4, 1), "self")  # FY2027
     add(app, dt.date(2026, 5, 1), "self", staging=True)  # an editor's try
-    add(app, dt.date(2026, 5, 1), "employer", offices=("roudoukyoku-shokugyo-taisaku",))
+    add(app, dt.date(2026, 5, 1), "employer", offices=("roudoukyoku-shokugyo-taisaku",),
+        bundle_id="employers-only")
     table = soudan(app)
     center = "秋田県ひきこもり相談支援センター"
     assert cell(table, center, "4月 本人") == 3
@@ -86,6 +87,7 @@ def test_soudan_counts_the_fiscal_years_office_referrals_by_month_and_subject(ap
     assert any("事業主" in note and "1件" in note for note in table.notes)
     assert dict(table.meta)["年度"].startswith("令和8年度")
     assert dict(table.meta)["期間"] == "2026年4月〜2027年3月"
+    assert dict(table.meta)["対象の版"] == "未公開（b1）"  # the counted referrals' versions only
 
 
 def test_soudan_rows_start_with_the_centre_and_the_regional_offices_even_with_no_referral(app):

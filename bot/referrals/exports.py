@@ -216,8 +216,9 @@ def soudan(db: Database, content: Content, fy: int, public: bool = False,
             .group_by(ReferralTarget.code, Referral.month, subject)).all()
         bundle_ids = session.scalars(
             select(Referral.bundle_id).distinct()
-            .where(*in_year, Referral.id.in_(select(ReferralTarget.referral_id)
-                                             .where(ReferralTarget.kind == "office")))).all()
+            .where(*in_year, subject.in_([s for s, _ in SUBJECTS]),
+                   Referral.id.in_(select(ReferralTarget.referral_id)
+                                   .where(ReferralTarget.kind == "office")))).all()
         left_out = session.scalar(
             select(func.count()).select_from(Referral)
             .where(*in_year, func.coalesce(subject, "").not_in([s for s, _ in SUBJECTS]),
