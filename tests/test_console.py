@@ -197,12 +197,18 @@ def test_outside_the_allow_list_the_console_answers_403(database_url, line_api):
     database(app).dispose()
 
 
-def test_the_allow_list_setting_is_checked(monkeypatch):
+@pytest.mark.parametrize(("name", "value"), [("TSUNAGU_ADMIN_ALLOW", "10.0.0.0/8,nope"),
+                                           ("TSUNAGU_ADMIN_IDLE_MINUTES", "0"),
+                                           ("TSUNAGU_ADMIN_IDLE_MINUTES", "8h")])
+def test_the_console_settings_are_checked(monkeypatch, name, value):
     from bot.settings import ConfigError, read
 
-    monkeypatch.setenv("TSUNAGU_ADMIN_ALLOW", "10.0.0.0/8,not-a-network")
-    with pytest.raises(ConfigError, match="TSUNAGU_ADMIN_ALLOW"):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
         read()
+    monkeypatch.setenv("TSUNAGU_ADMIN_ALLOW", "10.0.0.0/8, 192.0.2.7")
+    monkeypatch.setenv("TSUNAGU_ADMIN_IDLE_MINUTES", "30")
+    assert read().TSUNAGU_ADMIN_IDLE_MINUTES == 30
 
 
 # --- headers and cookies ---
@@ -304,7 +310,7 @@ def test_the_audit_log_page_and_its_csv(client, app, accounts_made):
     log_in(client, "sato", "wrong password!")
     log_in(client, "takahashi")
     page = client.get("/admin/audit")
-    assert "login_failed" in page.text and "takahashi" in page.text
+    assert "ログイン失敗" in page.text and "takahashi" in page.text
     response = client.get("/admin/audit.csv")
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]

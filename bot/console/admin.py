@@ -16,6 +16,14 @@ from bot.db.database import transaction
 from bot.db.models import AuditEntry
 
 SHOWN = 200  # audit entries on the page; the CSV has them all
+# What each audit action is called on the page (the CSV keeps the codes, for filtering).
+ACTIONS = {
+    "login": "ログイン", "login_failed": "ログイン失敗", "logout": "ログアウト",
+    "session_expired": "操作がなく終了", "publish": "公開", "rollback": "版を戻す",
+    "export": "書き出し", "audit_export": "操作の記録の書き出し", "user_add": "アカウント作成",
+    "user_disable": "アカウント無効化", "user_enable": "アカウント有効化",
+    "user_passwd": "パスワード変更", "user_role": "役割の変更",
+}
 FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run a cell starting so
 
 
@@ -79,7 +87,7 @@ def _entries(limit: int | None = None) -> list[AuditEntry]:
 @requires("admin")
 def show_audit():
     """Show the newest audit entries."""
-    return render_template("console/audit.html", entries=_entries(SHOWN))
+    return render_template("console/audit.html", entries=_entries(SHOWN), actions=ACTIONS)
 
 
 def _cell(value: str) -> str:
