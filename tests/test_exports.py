@@ -253,6 +253,14 @@ def test_public_soudan_protects_every_line_of_the_real_table(app, groups):
         assert line.count(MARK) != 1
     for c in range(1, len(names)):
         assert [r[c] for r in public.rows].count(MARK) != 1
+    # Nor do all the table's totals together, solved as equations, give a hidden cell away.
+    rows = range(len(public.rows))
+    lines = [[(r, names.index(f"{m}月 {s}")) for m in exports.FY_MONTHS]
+             + [(r, names.index(f"合計 {s}"))] for r in rows for s in ("本人", "家族")]
+    lines += [[(r, names.index(c)) for c in ("合計 本人", "合計 家族", "合計 計")] for r in rows]
+    lines += [[(r, c) for r in rows] for c in range(1, len(names))]
+    hidden = {(r, c) for r in rows for c in range(1, len(names)) if public.rows[r][c] == MARK}
+    assert recomputable(lines, hidden) == []
 
 
 def test_small_municipalities_merge_into_their_region():
