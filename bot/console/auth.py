@@ -84,7 +84,8 @@ def _expire_idle():
         return None
     idle = current_app.config["ADMIN_IDLE_MINUTES"] * 60
     now = time.time()
-    if now - session.get(_SEEN, now) > idle:
+    # A session that never said when it was last seen counts as idle since forever.
+    if now - session.get(_SEEN, 0) > idle:
         audit(current_user.name, "session_expired")
         logout_user()
         session.pop(_SEEN, None)

@@ -6,8 +6,8 @@ from flask import Flask
 
 from bot.console import accounts, admin, auth, dashboard, editors, web
 
-PAGES = (dashboard, editors, admin)
-PREVIEW = "/admin/preview"  # imported for their views on the blueprint
+PAGES = (dashboard, editors, admin)  # imported for their views on the blueprint
+PREVIEW = "/admin/preview"
 
 
 def init_app(app: Flask) -> None:
