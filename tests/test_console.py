@@ -23,7 +23,7 @@ from tests.support.apps import make_app
 from tests.support.console import PASSWORD, csrf_of, log_in, make_account, post_form
 from tests.support.conversations import answer_up_to_area
 
-COUNSELOR_PAGES = ("/admin/",)
+COUNSELOR_PAGES = ("/admin/", "/admin/exports")
 EDITOR_PAGES = ("/admin/versions", "/admin/versions/publish")
 ADMIN_PAGES = ("/admin/accounts", "/admin/audit", "/admin/audit.csv")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.console import accounts, admin, auth, dashboard, editors, web
+from bot.console import accounts, admin, auth, dashboard, editors, exports, web
 
-PAGES = (dashboard, editors, admin)  # imported for their views on the blueprint
+PAGES = (dashboard, exports, editors, admin)  # imported for their views on the blueprint
 PREVIEW = "/admin/preview"
 
 

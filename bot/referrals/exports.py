@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import getpass
 import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from sqlalchemy import func, select
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
+from bot.db.audit import audit
 from bot.db.database import Database, database
 from bot.db.models import Referral, ReferralTarget
 from bot.referrals.retention import fiscal_year
@@ -433,8 +435,10 @@ def _threshold() -> int:
     return int(current_app.config.get("SUPPRESS_BELOW", DEFAULT_SUPPRESS_BELOW))
 
 
-def _write(path: str, data: bytes) -> None:
+def _write(path: str, data: bytes, detail: str) -> None:
     Path(path).write_bytes(data)
+    # Exports leave the building: the audit log says who wrote which (as the console's do).
+    audit(f"cli:{getpass.getuser()}", "export", f"{detail} -> {Path(path).name}")
     click.echo(f"wrote {path} ({len(data)} bytes)")
 
 
@@ -461,7 +465,8 @@ def soudan_command(fy: int, fmt: str, public: bool, output: str) -> None:
     """Write the 相談等件数 of a fiscal year by office, month and 本人 / 家族."""
     table = soudan(database(current_app), content_source(current_app).current(), fy,
                    public=public, threshold=_threshold())
-    _write(output, to_xlsx(table) if fmt == "xlsx" else to_csv(table))
+    _write(output, to_xlsx(table) if fmt == "xlsx" else to_csv(table),
+           f"相談等件数 {reiwa(fy)} {'公表用' if public else '内部用'} {fmt}")
 
 
 @export_group.command("referrals")
@@ -476,7 +481,8 @@ def referrals_command(start: dt.datetime, end: dt.datetime, fmt: str, output: st
     """Write one row per anonymised referral record of the months from --from to --to."""
     table = referral_records(database(current_app), content_source(current_app).current(),
                              start.date(), end.date())
-    _write(output, to_xlsx(table) if fmt == "xlsx" else to_csv(table))
+    _write(output, to_xlsx(table) if fmt == "xlsx" else to_csv(table),
+           f"紹介の記録 {start:%Y-%m}〜{end:%Y-%m} {fmt}")
 
 
 @export_group.command("monthly")
@@ -488,4 +494,4 @@ def monthly_command(month: dt.datetime, public: bool, output: str) -> None:
     """Write the platform meeting's workbook: by 取組, office and area, against last month."""
     tables = monthly(database(current_app), content_source(current_app).current(),
                      month.date(), public=public, threshold=_threshold())
-    _write(output, to_xlsx(tables))
+    _write(output, to_xlsx(tables), f"月次報告 {month:%Y-%m}{' 公表用' if public else ''} xlsx")
