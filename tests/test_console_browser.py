@@ -102,3 +102,37 @@ def test_browser_a_wrong_password_then_the_tablet_layout(browser, site):
     assert color != "rgba(0, 0, 0, 0)", "the console's own stylesheet is applied"
     context.close()
     assert [e for e in console.errors if "status of 401" not in e] == []
+
+
+def test_browser_downloads_both_exports(browser, site, line_user, tmp_path):
+    import io
+
+    import openpyxl
+
+    from tests.support.conversations import answer_up_to_area
+
+    answer_up_to_area(line_user)
+    line_user.say("秋田市")
+    context, page, console = open_page(browser, site, LAPTOP)
+    context.set_default_timeout(10_000)
+    log_in(page)
+    page.click("nav >> text=書き出し")
+    # The exact 相談等件数 as CSV.
+    page.select_option("#soudan-format", "csv")
+    with page.expect_download() as done:
+        page.click("#soudan button")
+    exact = done.value.path().read_bytes()
+    assert exact.startswith(b"\xef\xbb\xbf") and "相談等件数" in exact.decode("utf-8-sig")
+    # The 公表用 as XLSX: the single referral is hidden.
+    page.select_option("#soudan-format", "xlsx")
+    page.check("#soudan input[name=public]")
+    with page.expect_download() as done:
+        page.click("#soudan button")
+    sheet = openpyxl.load_workbook(io.BytesIO(done.value.path().read_bytes())).active
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "＊" in values and not any(isinstance(v, int) and 1 <= v <= 9 for v in values)
+    # The monthly workbook.
+    with page.expect_download() as done:
+        page.click("#monthly button")
+    assert done.value.suggested_filename.startswith("monthly_")
+    context.close()
