@@ -14,6 +14,7 @@ from bot.content import bundle
 from bot.db import versions
 from bot.db.database import database, transaction
 from bot.db.models import ContentVersion, Referral
+from bot.referrals.funnel import funnel
 from bot.referrals.stats import counts
 from bot.studio import library
 from tests.support.apps import APP_SETTINGS, make_app
@@ -256,6 +257,9 @@ def test_staging_answers_with_its_version_and_its_referrals_are_not_counted(
     assert "相談先" in editor.text
     calls = [c for c in line_api.requests if c.body.get("replyToken") == editor.last_token]
     assert calls and calls[0].headers["Authorization"] == f"Bearer {STAGING_TOKEN}"
+    with transaction(staged_app) as session:  # the editor moved no counter of the funnel
+        stages, _, done = funnel(session, library.draft())
+    assert (stages[0].reached, stages[0].answered, done) == (1, 0, 0), "only the citizen"
     answer_up_to_area(citizen)
     citizen.say("大仙市")
     with transaction(staged_app) as session:

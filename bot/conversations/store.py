@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import (
     JSON,
     Connection,
+    Date,
     DateTime,
     String,
     bindparam,
@@ -26,16 +27,18 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     literal_column,
     select,
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.db.database import Database, database
-from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.db.models import Conversation, FunnelCount, ProcessedEvent, utcnow
 from bot.referrals import record as records
 from bot.referrals.record import Record
 
@@ -73,6 +76,7 @@ class Decision:
     changed: bool = True  # False: the conversation stays as it was
     referral: Record | None = None
     payload: Any = None  # what the caller needs afterwards (its reply); the store never looks
+    counts: tuple[tuple[str, str], ...] = ()  # anonymous funnel counters (step, event) to add
 
 
 Decide = Callable[[Stored | None], Decision]
@@ -102,6 +106,14 @@ WRITE_CONVERSATION = {
 WRITE_CONVERSATION = {kind: statement.returning(CONVERSATIONS.c.user_key)
                       for kind, statement in WRITE_CONVERSATION.items()}
 MARK = insert(EVENTS).values(event_id=bindparam("e"), received_at=NOW)
+FUNNEL = FunnelCount.__table__
+_FUNNEL_KEY = ["day", "bundle_id", "step", "event"]
+DAY = bindparam("day", type_=Date)
+# SQLite: one upsert per counter, in the event's transaction.
+COUNT = sqlite.insert(FUNNEL).values(
+    day=DAY, bundle_id=bindparam("bundle", type_=String), step=bindparam("step"),
+    event=bindparam("event"), count=1).on_conflict_do_update(
+    index_elements=_FUNNEL_KEY, set_={"count": FUNNEL.c.count + 1})
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,7 @@ class Change:
     params: dict
     referral: Record | None = None
     row: dict = field(default_factory=dict)  # the referral's row, if any
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 def _event_key(event_id: str | None) -> str:
@@ -149,12 +162,12 @@ def _kind(row, decision: Decision) -> str:
 def _plan(key: str, event_id: str, row, decision: Decision, now) -> Change:
     params = {"k": key, "r": row.revision, "e": event_id, "now": now,
               "new_state": decision.state, "new_answers": decision.answers,
-              "bundle": decision.bundle_id}
+              "bundle": decision.bundle_id, "day": now.date()}
     referral = decision.referral
     if referral is None:
-        return Change(_kind(row, decision), params)
+        return Change(_kind(row, decision), params, counts=decision.counts)
     return Change(_kind(row, decision), params, referral,
-                  referral.row(now.date(), decision.bundle_id))
+                  referral.row(now.date(), decision.bundle_id), decision.counts)
 
 
 def _write_in_transaction(conn: Connection, change: Change) -> None:
@@ -165,9 +178,26 @@ def _write_in_transaction(conn: Connection, change: Change) -> None:
             raise Conflict(change.kind)
     if change.referral is not None:
         records.write(conn, change.referral, change.row)
+    if change.counts:
+        day, bundle = change.params["day"], change.params["bundle"]
+        conn.execute(COUNT, [{"day": day, "bundle": bundle, "step": step, "event": event}
+                             for step, event in change.counts])
 
 
-def _at_once(kind: str, referral: bool):
+def _counted(marked):
+    """Build the CTE that adds an event's funnel counters once the event is marked handled."""
+    counted = func.unnest(bindparam("steps", type_=ARRAY(String)),
+                          bindparam("events", type_=ARRAY(String))).table_valued(
+        "step", "event").render_derived("counted")
+    rows = select(DAY, bindparam("bundle", type_=String), counted.c.step, counted.c.event,
+                  literal(1)).select_from(marked.join(counted, true()))
+    upsert = postgresql.insert(FUNNEL).from_select([*_FUNNEL_KEY, "count"], rows)
+    upsert = upsert.on_conflict_do_update(index_elements=_FUNNEL_KEY,
+                                          set_={"count": FUNNEL.c.count + 1})
+    return upsert.cte("funnel")
+
+
+def _at_once(kind: str, referral: bool, counts: bool = False):
     """Build the one PostgreSQL statement that writes all of an event's change."""
     handled = select(bindparam("e", type_=String), NOW)
     if kind != "keep":
@@ -176,6 +206,8 @@ def _at_once(kind: str, referral: bool):
     marked = insert(EVENTS).from_select(["event_id", "received_at"], handled)
     marked = marked.returning(EVENTS.c.event_id).cte("marked")
     statement = select(func.count()).select_from(marked)
+    if counts:
+        statement = statement.add_cte(_counted(marked))
     if not referral:
         return statement
     new = (insert(records.REFERRALS).from_select(list(records.ROW_PARAMS),
@@ -190,8 +222,9 @@ def _at_once(kind: str, referral: bool):
     return statement.add_cte(targets.cte("targets"))
 
 
-AT_ONCE = {(kind, referral): _at_once(kind, referral)
-           for kind in ("keep", *WRITE_CONVERSATION) for referral in (False, True)}
+AT_ONCE = {(kind, referral, counts): _at_once(kind, referral, counts)
+           for kind in ("keep", *WRITE_CONVERSATION) for referral in (False, True)
+           for counts in (False, True)}
 
 
 def _write_at_once(conn: Connection, change: Change) -> None:
@@ -201,7 +234,11 @@ def _write_at_once(conn: Connection, change: Change) -> None:
         targets = change.referral.targets
         params = {**params, **change.row, "kinds": [kind for kind, _ in targets],
                   "codes": [code for _, code in targets]}
-    if not conn.execute(AT_ONCE[change.kind, change.referral is not None], params).scalar_one():
+    if change.counts:
+        params = {**params, "steps": [step for step, _ in change.counts],
+                  "events": [event for _, event in change.counts]}
+    statement = AT_ONCE[change.kind, change.referral is not None, bool(change.counts)]
+    if not conn.execute(statement, params).scalar_one():
         raise Conflict(change.kind)
 
 

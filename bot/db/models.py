@@ -133,3 +133,20 @@ class LoginAttempt(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class FunnelCount(Base):
+    """How many times, on one day and version, people reached, answered or left a question.
+
+    Anonymous daily counters (no user key): `event` is reached, answered, back, restart or
+    crisis (a crisis reply given, never its text); `step` is the question's id ("done": the
+    referral, "": no question).
+    """
+
+    __tablename__ = "funnel_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -67,6 +67,9 @@ class Outcome:
     changed: bool = True
     referral: Match | None = None
     referral_answers: dict[str, str] = field(default_factory=dict)  # what the referral counts
+    # The questionnaire's anonymous counters this input moves: (step id, what happened), e.g.
+    # ("age", "answered"), ("employment", "reached"), ("done", "reached"), ("", "crisis").
+    counts: tuple[tuple[str, str], ...] = ()
 
 
 # A second tap of the button just answered, this soon after the conversation last changed
@@ -81,6 +84,12 @@ LAST_STEP = "last_step"
 # The region whose municipalities were shown last at the area step (not an answer: it is not
 # on the path, so no referral counts it), so that a double tap of a region shows its list once.
 REGION_SHOWN = "region_shown"
+
+
+# What the funnel counts (bot.db.models.FunnelCount.event); "back" and "restart" are the
+# commands' own names.
+REACHED, ANSWERED, CRISIS = "reached", "answered", "crisis"
+FUNNEL_EVENTS = (REACHED, ANSWERED, "back", "restart", CRISIS)
 
 
 BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
@@ -209,14 +218,15 @@ class Dialogue:
 
     def _start(self, greet: bool) -> Outcome:
         says = [Say("greeting"), Say("privacy")] if greet else []
-        return Outcome([*says, Ask(self.flow.start)], self.flow.start, {})
+        return Outcome([*says, Ask(self.flow.start)], self.flow.start, {},
+                       counts=((self.flow.start, REACHED),))
 
     def _crisis(self, conv) -> Outcome:
         if conv is None or self.flow.step(conv[0]) is None:
-            return Outcome([Crisis()], None, changed=False)
+            return Outcome([Crisis()], None, changed=False, counts=(("", CRISIS),))
         state, answers = conv
         return Outcome([Crisis(), Say("crisis_after"), self._ask(state, answers)],
-                       state, answers, changed=False)
+                       state, answers, changed=False, counts=((state, CRISIS),))
 
     def _ask(self, state: str, answers: dict, region: str | None = None) -> Ask:
         return Ask(state, self.flow.wording(answers), region)
@@ -229,13 +239,14 @@ class Dialogue:
         state, answers = conv
         if trigger == "back" and self.flow.previous(state, answers) is None:
             return Outcome([self._ask(state, answers)], state, answers, changed=False)
+        left = state
         progress = self.questionnaire.attach(state, answers)
         try:
             progress.trigger(trigger)
             state, answers = progress.state, _without_region(progress.answers)
         finally:
             self.questionnaire.detach(progress)
-        return Outcome([self._ask(state, answers)], state, answers)
+        return Outcome([self._ask(state, answers)], state, answers, counts=((left, trigger),))
 
     def _tap(self, conv, fields: dict[str, str]) -> Outcome:
         state, answers = conv
@@ -299,5 +310,7 @@ class Dialogue:
             answers = self.flow.on_path(answers)  # not those of a branch left by 戻る
             found = match(self.content, answers)
             return Outcome([Result(found, self.flow.wording(answers))], DONE,
-                           {LAST_STEP: conv[0]}, referral=found, referral_answers=answers)
-        return Outcome([self._ask(state, answers)], state, answers)
+                           {LAST_STEP: conv[0]}, referral=found, referral_answers=answers,
+                           counts=((conv[0], ANSWERED), (DONE, REACHED)))
+        return Outcome([self._ask(state, answers)], state, answers,
+                       counts=((conv[0], ANSWERED), (state, REACHED)))

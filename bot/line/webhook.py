@@ -142,8 +142,10 @@ def _decide(runtime_of, inp, staging: bool = False) -> Callable[[Stored | None],
         referral = found and record(runtime.content.flow, outcome.referral_answers,
                                     [p.id for p in found.programmes],
                                     [o.id for o in found.offices], staging=staging)
+        # Editors' tries on the staging account move no counter of the real funnel.
         return Decision(outcome.state, outcome.answers, runtime.content.bundle_id,
-                        outcome.changed, referral, payload=(runtime, outcome.says))
+                        outcome.changed, referral, payload=(runtime, outcome.says),
+                        counts=() if staging else outcome.counts)
     return decide
 
 

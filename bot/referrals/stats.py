@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import asdict
 
 import click
 from flask import Flask, current_app
@@ -15,6 +16,7 @@ from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
 from bot.db.models import Referral, ReferralTarget
+from bot.referrals.funnel import Stage, funnel
 from bot.referrals.record import month_of
 
 
@@ -83,6 +85,19 @@ def render_table(result: dict, content: Content) -> str:
     return "\n".join(lines)
 
 
+def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool) -> str:
+    """Return the funnel as a table (or JSON): each question, then the referrals."""
+    if as_json:
+        return json.dumps({"stages": [{**asdict(s), "stopped": s.stopped} for s in stages],
+                           "crisis": crisis, "done": done}, ensure_ascii=False)
+    lines = [f"{'question':<16}{'reached':>9}{'answered':>9}{'stopped':>9}{'back':>7}"
+             f"{'restart':>9}"]
+    lines += [f"{s.step:<16}{s.reached:>9}{s.answered:>9}{s.stopped:>9}{s.back:>7}"
+              f"{s.restart:>9}" for s in stages]
+    lines += [f"{'done':<16}{done:>9}", f"crisis replies given: {crisis}"]
+    return "\n".join(lines)
+
+
 @click.command("stats")
 @with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -90,10 +105,18 @@ def render_table(result: dict, content: Content) -> str:
               help="First month, YYYY-MM (a day counts its whole month).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m", "%Y-%m-%d"]),
               help="Last month, YYYY-MM (a day counts its whole month).")
-def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | None) -> None:
-    """Print anonymous referral counts."""
+@click.option("--funnel", "show_funnel", is_flag=True,
+              help="Print where people stop in the questionnaire instead.")
+def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | None,
+                  show_funnel: bool) -> None:
+    """Print anonymous referral counts (or, with --funnel, the questionnaire's funnel)."""
     content = content_source(current_app).current()
     with transaction(current_app) as session:
+        if show_funnel:
+            stages, crisis, done = funnel(session, content, start and start.date(),
+                                          end and end.date())
+            click.echo(render_funnel(stages, crisis, done, as_json))
+            return
         result = counts(session, content, start and start.date(), end and end.date())
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
