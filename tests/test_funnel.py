@@ -84,3 +84,16 @@ def test_stats_prints_the_funnel(app, runner, line_user):
     table = runner.invoke(args=["stats", "--funnel"]).output
     assert table.splitlines()[0].split() == ["question", "reached", "answered", "stopped",
                                              "back", "restart"]
+
+
+def test_the_dashboard_shows_the_funnel(app, client, line_user):
+    from tests.support.console import log_in, make_account
+
+    answer_up_to_area(line_user)
+    line_user.say("死にたい")
+    make_account(app, "sato", "counselor")
+    log_in(client, "sato")
+    page = client.get("/admin/").text
+    assert "質問ごとの進み方" in page and "どなたについてのご相談ですか？" in page
+    assert '<strong id="crisis">1</strong>' in page
+    assert '<td class="num" id="funnel-done">0</td>' in page

@@ -18,6 +18,7 @@ from bot.console.web import blueprint
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
+from bot.referrals.funnel import funnel
 from bot.referrals.stats import counts
 
 YEARS_SHOWN = 6  # fiscal years in the selector, this one and those before
@@ -95,8 +96,11 @@ def show_dashboard():
     content = content_source(current_app).current()
     with transaction() as session:
         result = counts(session, content, start, end)
+        stages, crisis, done = funnel(session, content, start, end)
     years = sorted({*range(this_year - YEARS_SHOWN + 1, this_year + 1), year}, reverse=True)
     return render_template(
         "console/dashboard.html", result=result, tables=tables(result, content), year=year,
         years=[(y, fiscal.label(y)) for y in years], label=fiscal.label(year),
-        first=first, last=last, months=fiscal.MONTHS, start=start, end=end)
+        first=first, last=last, months=fiscal.MONTHS, start=start, end=end,
+        funnel=[(content.flow.step(s.step).question(None), s) for s in stages],
+        crisis=crisis, done=done)
