@@ -76,7 +76,7 @@ def test_the_public_soudan_hides_the_small_count(app, counselor, referrals):
 def test_the_monthly_workbook_and_the_records_download(app, counselor, referrals):
     monthly = counselor.get(f"/admin/exports/monthly?month={MONTH}")
     assert monthly.status_code == 200
-    assert len(openpyxl.load_workbook(io.BytesIO(monthly.data)).sheetnames) == 3
+    assert len(openpyxl.load_workbook(io.BytesIO(monthly.data)).sheetnames) == 4
     records = counselor.get(f"/admin/exports/referrals?from={MONTH}&to={MONTH}&format=csv")
     rows = list(csv.reader(io.StringIO(records.data.decode("utf-8-sig"))))
     assert len(rows) >= 2 and any("大仙市" in row for row in rows)

@@ -367,7 +367,7 @@ def test_export_monthly_compares_with_the_month_before(app, runner, tmp_path):
     result = runner.invoke(args=["export", "monthly", "--month", "2026-11", "-o", str(out)])
     assert result.exit_code == 0, result.output
     book = load_workbook(out)
-    assert book.sheetnames == ["取組別", "相談先別", "市町村別"]
+    assert book.sheetnames == ["取組別", "相談先別", "市町村別", "進み方"]
 
     def rows(sheet):
         return {r[0]: list(r[1:]) for r in book[sheet].iter_rows(values_only=True) if r[0]}

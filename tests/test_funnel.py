@@ -97,3 +97,19 @@ def test_the_dashboard_shows_the_funnel(app, client, line_user):
     assert "質問ごとの進み方" in page and "どなたについてのご相談ですか？" in page
     assert '<strong id="crisis">1</strong>' in page
     assert '<td class="num" id="funnel-done">0</td>' in page
+
+
+def test_the_monthly_workbook_has_the_funnel(app, line_user):
+    import datetime as dt
+
+    from bot.referrals.exports import funnel_table
+
+    answer_up_to_area(line_user)
+    month = dt.date.today().replace(day=1)
+    table = funnel_table(database(app), content_source(app).current(), month)
+    rows = {row[0]: row[1:] for row in table.rows}
+    assert rows["会話を始めた"][0] == 1 and rows["最後まで答えた（ご案内）"][0] == 0
+    assert any(label.startswith("止まった: ") and cells[0] == 1 for label, cells in rows.items())
+    public = funnel_table(database(app), content_source(app).current(), month, public=True)
+    counts = [c for row in public.rows for c in row[1:3]]  # 当月 and 前月, not 増減
+    assert "＊" in counts and not any(isinstance(c, int) and 1 <= c <= 9 for c in counts)

@@ -27,6 +27,7 @@ from bot.db import versions
 from bot.db.audit import audit
 from bot.db.database import Database, database
 from bot.db.models import Referral, ReferralTarget
+from bot.referrals.funnel import funnel
 from bot.referrals.retention import fiscal_year
 from bot.referrals.suppression import MARK, merge_small, suppress
 
@@ -425,7 +426,42 @@ def monthly(db: Database, content: Content, month: dt.date, public: bool = False
     result = [_comparison(title, sheet, label, rows, month, public, threshold, notes)
               for title, sheet, label, rows in tables]
     result.append(area_table(db, content, month, public=True, threshold=threshold))
+    result.append(funnel_table(db, content, month, public, threshold))
     return result
+
+
+def funnel_table(db: Database, content: Content, month: dt.date, public: bool = False,
+                 threshold: int = DEFAULT_SUPPRESS_BELOW) -> Table:
+    """Build the month's conversations and where people stopped, against the month before."""
+    month, prev = month.replace(day=1), _previous(month.replace(day=1))
+    with db.transaction() as session:
+        now, before = (funnel(session, content, m, m) for m in (month, prev))
+    lines = []
+    for label, pick in (("会話を始めた", lambda f: f[0][0].reached if f[0] else 0),
+                        ("最後まで答えた（ご案内）", lambda f: f[2]),
+                        ("緊急の相談先をお伝えした", lambda f: f[1]),
+                        ("「戻る」を押した", lambda f: sum(s.back for s in f[0])),
+                        ("「最初から」を押した", lambda f: sum(s.restart for s in f[0]))):
+        lines.append((label, pick(now), pick(before)))
+    for i, step in enumerate(content.flow.steps):
+        lines.append((f"止まった: {step.question(None)[:40]}", now[0][i].stopped,
+                      before[0][i].stopped))
+    # No line here sums the others, so hiding the small cells alone reveals nothing.
+    rows = [[label, *(_show(n, public and 0 < n < threshold) for n in (cur, old, cur - old))]
+            for label, cur, old in lines]
+    if public:
+        rows = [[*row[:3], MARK if MARK in row[1:3] else row[3]] for row in rows]
+    notes = ["どなたのものかわからない、日ごとの数を月で足しています"
+             "（テスト用アカウントは数えません）。",
+             "「止まった」は、その質問に進んだのに答えなかった回数です"
+             "（途中でやめた方と、まだ答えている方）。"]
+    if public:
+        notes.append(_suppression_note(threshold))
+    return Table(title="会話と質問ごとの進み方", sheet="進み方",
+                 meta=[("当月", _month_label(month)), ("前月", _month_label(prev)),
+                       ("区分", "公表用（秘匿処理済み）" if public else "内部用（実数）")],
+                 columns=[("", "項目"), ("", "当月"), ("", "前月"), ("", "増減")],
+                 rows=rows, notes=notes)
 
 
 # -- tsunagu export ------------------------------------------------------------------------
