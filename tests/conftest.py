@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 
 from bot.db.database import database
 from tests.support.apps import TEST_DATABASE_URL, make_app
+from tests.support.browser import launch_chromium
 from tests.support.line_api import LineApi
 from tests.support.line_user import TOKEN, LineUser
 
@@ -62,3 +63,9 @@ def line_user(client, line_api) -> LineUser:
 @pytest.fixture
 def make_user(client, line_api):
     return lambda: LineUser(client, line_api)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Yield Debian's Chromium (the browser tests fail, not skip, when it is missing)."""
+    yield from launch_chromium()

@@ -7,22 +7,11 @@ import datetime as dt
 import pytest
 
 from bot.console import fiscal
-from tests.support.browser import Console, require_chromium, served
+from tests.support.browser import Console, served
 from tests.support.console import PASSWORD, make_account
 
 LAPTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

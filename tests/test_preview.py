@@ -15,7 +15,7 @@ from bot.db.database import database
 from bot.line.render import tel_uri
 from bot.studio import library, preview
 from tests.support.apps import make_app
-from tests.support.browser import PHONE, Console, require_chromium, served
+from tests.support.browser import PHONE, Console, served
 from tests.support.paths import ROOT
 
 FIRST_QUESTION = "どなたについてのご相談ですか？"
@@ -189,17 +189,6 @@ def test_an_installed_package_has_the_assets():
 
 
 # --- the page, in Debian's Chromium ---
-
-@pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def site(app):

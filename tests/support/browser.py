@@ -49,3 +49,14 @@ class Console:
         # Chromium reports every Content-Security-Policy violation as a console error.
         if message.type in ("error", "warning") or "Content Security Policy" in message.text:
             self.errors.append(f"{message.type}: {message.text}")
+
+
+def launch_chromium():
+    """Yield Debian's Chromium driven by Playwright (a fixture body: see tests/conftest.py)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield chromium
+        chromium.close()
