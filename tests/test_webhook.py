@@ -284,3 +284,13 @@ def test_first_messages_racing_on_two_workers_start_one_conversation(app, monkey
     # The insert clashed, E2 was decided again over the stored conversation, and advanced it.
     assert outcome.state == "age"
     assert state_of(app) == ("age", {"subject": "self"})
+
+
+@pytest.mark.parametrize("event_id", ["\x00", "01AB\x00CD", "\ud800", "０１ＡＢ"])
+def test_an_event_id_no_database_can_store_is_kept_as_its_hash(app, line_user, event_id):
+    event = line_user.event("follow", follow={"isUnblocked": False})
+    event["webhookEventId"] = event_id
+    assert line_user.post(event).status_code == 200
+    assert line_user.texts[-1] == "どなたについてのご相談ですか？"
+    again = dict(event, replyToken=event["replyToken"] + "x")
+    assert line_user.post(again).status_code == 200  # a redelivery: handled once

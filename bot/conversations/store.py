@@ -129,8 +129,10 @@ class Change:
 def _event_key(event_id: str | None) -> str:
     if not event_id:  # LINE always sends one; without it the event cannot be deduplicated
         return f"local-{uuid.uuid4().hex}"
-    if len(event_id) > 64:  # LINE's ids are 26-character ULIDs; never fail on a longer one
-        return hashlib.sha256(event_id.encode()).hexdigest()
+    # LINE's ids are 26-character ULIDs; never fail on a longer one, or on one a database
+    # cannot store as it is (a NUL character, a lone surrogate): keep its hash instead.
+    if len(event_id) > 64 or not (event_id.isascii() and event_id.isprintable()):
+        return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
     return event_id
 
 
