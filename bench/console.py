@@ -185,10 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     text = "\n".join(lines)
     print(text)
     if args.write_docs:
-        today = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        report.write_docs("console", f"## The console over a million referrals\n\nMeasured "
-                          f"{today} at {revision()} on {report.machine()}.\n\n```sh\n"
-                          f"{report.command_line('bench.console')}\n```\n\n{text}\n")
+        section = report.dated("The console over a million referrals", "bench.console",
+                               revision(), text)
+        report.write_docs("console", section)
 
 
 if __name__ == "__main__":

@@ -178,10 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     text = table(results, args)
     print(text)
     if args.write_docs:
-        today = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        report.write_docs("publish", f"## Publish reaches every worker\n\nMeasured {today} at "
-                          f"{revision()} on {report.machine()}.\n\n```sh\n"
-                          f"{report.command_line('bench.publish')}\n```\n\n{text}\n")
+        section = report.dated("Publish reaches every worker", "bench.publish", revision(), text)
+        report.write_docs("publish", section)
 
 
 if __name__ == "__main__":

@@ -223,6 +223,13 @@ def section(title: str, module: str, body: str, rows: list[Measurement]) -> str:
             f"```sh\n{command_line(module)}\n```\n\n{body.strip()}\n")
 
 
+def dated(title: str, module: str, code: str, body: str) -> str:
+    """Return a section dated now, naming the code measured, the machine and the command."""
+    today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (f"## {title}\n\nMeasured {today} at {code} on {machine()}.\n\n"
+            f"```sh\n{command_line(module)}\n```\n\n{body.strip()}\n")
+
+
 def write_docs(name: str, text: str, path: Path = DOCS) -> None:
     """Put text between this section's markers in docs/performance.md (create it if need be)."""
     start, end = START.format(name=name), END.format(name=name)
