@@ -4,7 +4,8 @@
                                       [--write-docs]
 
 Fills a fresh database (migrated by `tsunagu db upgrade`) with referral records spread over
-two fiscal years, each naming two programmes and two offices, plus a year of funnel counters;
+two fiscal years, each naming two programmes and two offices, with their monthly tallies
+(counted from the records by `tallies.rebuild`), plus a year of funnel counters;
 then, in one process through Flask's test client, times the counselors' dashboard page and a
 fiscal year's 相談等件数 export (internal and 公表用). Targets: page < 500 ms, export < 5 s.
 """
@@ -66,8 +67,10 @@ def fill(url: str, content, n: int) -> float:
     import json
 
     from sqlalchemy import create_engine, insert
+    from sqlalchemy.orm import Session
 
     from bot.db.models import FunnelCount, Referral, ReferralTarget
+    from bot.referrals import tallies
 
     started = time.perf_counter()
     if url.startswith("postgresql"):
@@ -106,6 +109,12 @@ def fill(url: str, content, n: int) -> float:
                 conn.execute(insert(ReferralTarget), named_batch)
         engine.dispose()
     engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        # The monthly tallies the store keeps with each referral, counted from the records.
+        tallies.rebuild(session)
+    if url.startswith("postgresql"):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE referral_tallies")
     with engine.begin() as conn:  # a year of counters: every day, question and event
         day0 = dt.date(FY, 4, 1)
         conn.execute(insert(FunnelCount), [
@@ -128,8 +137,21 @@ def timed(func, repeat: int) -> float:
     return statistics.median(times)
 
 
-def measure(url: str, repeat: int) -> dict[str, float]:
-    """Time the dashboard page and the export through the app."""
+# The console's pages that read referrals or their counts, and the other pages a counselor or
+# an administrator opens (each must answer in under 500 ms).
+PAGES = {"dashboard": f"/admin/?year={FY}",
+         "dashboard (one month)": f"/admin/?year={FY}&from=5&to=5",
+         "exports page": "/admin/exports", "versions": "/admin/versions",
+         "accounts": "/admin/accounts", "audit log": "/admin/audit"}
+
+
+def _get(client, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+
+
+def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
+    """Time the console's pages, the 相談等件数 exports and the monthly workbook."""
     from bot import create_app
     from bot.console import accounts
     from bot.content.source import content_source
@@ -138,7 +160,7 @@ def measure(url: str, repeat: int) -> dict[str, float]:
 
     app = create_app({"DATABASE_URL": url, "TESTING": True, "TSUNAGU_SECRET_KEY": "k" * 32})
     with app.app_context():
-        accounts.add("bench", "counselor", PASSWORD, "bench")
+        accounts.add("bench", "admin", PASSWORD, "bench")
     client = app.test_client()
     form = client.get("/admin/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
@@ -148,11 +170,17 @@ def measure(url: str, repeat: int) -> dict[str, float]:
     assert page.status_code == 200 and "紹介の合計" in page.text, page.status_code
     content = content_source(app).current()
     db = database(app)
+    month = dt.date(FY, 11, 1)
     result = {
-        "dashboard": timed(lambda: client.get(f"/admin/?year={FY}"), repeat),
-        "export": timed(lambda: exports.to_xlsx(exports.soudan(db, content, FY)), repeat),
-        "export_public": timed(lambda: exports.to_xlsx(
-            exports.soudan(db, content, FY, public=True)), repeat),
+        "pages": {name: timed(lambda path=path: _get(client, path), repeat)
+                  for name, path in PAGES.items()},
+        "exports": {
+            "相談等件数 (xlsx)": timed(
+                lambda: exports.to_xlsx(exports.soudan(db, content, FY)), repeat),
+            "相談等件数 公表用 (xlsx)": timed(lambda: exports.to_xlsx(
+                exports.soudan(db, content, FY, public=True)), repeat),
+            "monthly workbook": timed(lambda: exports.to_xlsx(
+                exports.monthly(db, content, month)), repeat)},
     }
     db.dispose()
     return result
@@ -171,17 +199,25 @@ def main(argv: list[str] | None = None) -> None:
             url = fresh(kind, Path(tmp), env, PG_ADMIN_URL)
             filled = fill(url, content, args.referrals)
             results[kind] = {"fill": filled, **measure(url, args.repeat)}
-            print(kind, {k: round(v, 3) for k, v in results[kind].items()})
+            print(kind, results[kind])
     lines = [f"{args.referrals:,} referral records (each naming 2 programmes and 2 offices) "
-             "over two fiscal years, and a year of funnel counters; medians of "
-             f"{args.repeat} after a warm-up, in one process.", "",
-             "| database | dashboard page | 相談等件数 export (xlsx) | 公表用 export | targets |",
-             "|---|---|---|---|---|"]
+             "over two fiscal years, with their monthly tallies, and a year of funnel "
+             f"counters; medians of {args.repeat} after a warm-up, in one process (Flask's test "
+             "client, logged in as an administrator).", "",
+             "| database | " + " | ".join(PAGES) + " | targets |",
+             "|---|" + "---|" * len(PAGES) + "---|"]
     for kind, r in results.items():
-        ok = r["dashboard"] < PAGE_LIMIT and max(r["export"], r["export_public"]) < EXPORT_LIMIT
-        lines.append(f"| {kind} | {r['dashboard'] * 1000:.0f} ms | {r['export']:.2f} s | "
-                     f"{r['export_public']:.2f} s | {'✅' if ok else '❌'} page < 500 ms, "
-                     "export < 5 s |")
+        ok = max(r["pages"].values()) < PAGE_LIMIT
+        shown = " | ".join(f"{v * 1000:.0f} ms" for v in r["pages"].values())
+        lines.append(f"| {kind} | {shown} | {'✅' if ok else '❌'} each < 500 ms |")
+    names = list(next(iter(results.values()))["exports"])
+    lines += ["", "| database | " + " | ".join(names) + " | target |",
+              "|---|" + "---|" * len(names) + "---|"]
+    for kind, r in results.items():
+        soudan = [v for name, v in r["exports"].items() if name.startswith("相談等件数")]
+        ok = max(soudan) < EXPORT_LIMIT
+        shown = " | ".join(f"{v:.2f} s" for v in r["exports"].values())
+        lines.append(f"| {kind} | {shown} | {'✅' if ok else '❌'} 相談等件数 < 5 s |")
     text = "\n".join(lines)
     print(text)
     if args.write_docs:

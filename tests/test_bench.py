@@ -40,3 +40,12 @@ def test_targets_compare_the_production_set_up_and_the_direct_one_with_the_issue
     assert queued.queue and (queued.threads, queued.db) == (8, "postgresql")
     assert not direct.queue and direct.threads == 32
     assert chosen["echo"].shape == direct.shape
+
+
+def test_the_console_benchmark_fills_a_database_and_times_every_page(capsys):
+    from bench import console
+
+    console.main(["--db", "sqlite", "--referrals", "300", "--repeat", "1"])
+    printed = capsys.readouterr().out
+    assert "| sqlite |" in printed and "each < 500 ms" in printed
+    assert "相談等件数 公表用 (xlsx)" in printed and "monthly workbook" in printed

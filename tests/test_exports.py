@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTarget
+from bot.db.models import Referral, ReferralTally, ReferralTarget
 from bot.referrals import exports
 from bot.referrals.suppression import (
     MARK,
@@ -25,6 +25,7 @@ from bot.referrals.suppression import (
     unprotected,
 )
 from tests.support.personas import PERSONAS, play
+from tests.support.referrals import add_referral
 
 FAMILY_HIKIKOMORI = next(p for p in PERSONAS if p.name.startswith("family member, 45"))
 
@@ -32,13 +33,8 @@ FAMILY_HIKIKOMORI = next(p for p in PERSONAS if p.name.startswith("family member
 def add(app, month: dt.date, subject: str = "self", offices=("hikikomori-center",),
         programmes=("hw-senmon",), area: str = "秋田市", staging: bool = False,
         bundle_id: str = "b1", n: int = 1) -> None:
-    with transaction(app) as session:
-        for _ in range(n):
-            targets = [ReferralTarget(kind="programme", code=p) for p in programmes]
-            targets += [ReferralTarget(kind="office", code=o) for o in offices]
-            session.add(Referral(month=month, bundle_id=bundle_id, staging=staging,
-                                 flow="questionnaire", targets=targets,
-                                 answers={"subject": subject, "age": "40-44", "area": area}))
+    add_referral(app, month, {"subject": subject, "age": "40-44", "area": area}, programmes,
+                 offices, staging, bundle_id, n=n)
 
 
 def soudan(app, fy=2026, public=False, threshold=10):
@@ -237,6 +233,7 @@ def test_public_soudan_protects_every_line_of_the_real_table(app, groups):
     with transaction(app) as session:
         session.query(ReferralTarget).delete()
         session.query(Referral).delete()
+        session.query(ReferralTally).delete()
     for office, month, subject, n in groups:
         add(app, exports.fy_months(2026)[month], subject, offices=(office,), n=n)
     internal, public = soudan(app), soudan(app, public=True)

@@ -8,12 +8,13 @@ from sqlalchemy import inspect, select
 
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTarget
+from bot.db.models import Referral, ReferralTally, ReferralTarget
 from bot.referrals.retention import first_kept_month, fiscal_year, purge_referrals
 from bot.studio.checks import problems
 from tests.support.apps import make_app
 from tests.support.line_user import LineUser
 from tests.support.personas import PERSONAS, only_referral, play
+from tests.support.referrals import add_referral
 
 # How the note names each column a referral record keeps ("answers" holds one value per
 # question; the flow's `counted_as` names each). A new column fails here until it is named.
@@ -82,21 +83,18 @@ def test_fiscal_years_run_from_april():
 
 
 def test_purge_deletes_referrals_kept_long_enough_with_their_targets(app):
-    with transaction(app) as session:
-        for month in (dt.date(2027, 3, 1), dt.date(2027, 4, 1)):
-            session.add(Referral(month=month, bundle_id="v", flow="questionnaire",
-                                 answers={"area": "秋田市"},
-                                 targets=[ReferralTarget(kind="office", code="hw-akita")]))
+    for month in (dt.date(2027, 3, 1), dt.date(2027, 4, 1)):
+        add_referral(app, month, {"area": "秋田市"}, offices=["hw-akita"])
     assert purge_referrals(database(app), dt.date(2032, 4, 1), 5) == 1
     with transaction(app) as session:
         assert session.scalars(select(Referral.month)).all() == [dt.date(2027, 4, 1)]
         assert len(session.scalars(select(ReferralTarget)).all()) == 1
+        # The counts of the month deleted go too: they keep equalling the records.
+        assert set(session.scalars(select(ReferralTally.month))) == {dt.date(2027, 4, 1)}
 
 
 def test_the_purge_command_deletes_old_referrals(app, runner):
-    with transaction(app) as session:
-        session.add(Referral(month=dt.date(2001, 4, 1), bundle_id="v", flow="questionnaire",
-                             answers={"area": "秋田市"}))
+    add_referral(app, dt.date(2001, 4, 1), {"area": "秋田市"})
     result = runner.invoke(args=["purge"])
     assert result.exit_code == 0, result.output
     assert "1 referral records kept 5 fiscal years" in result.output

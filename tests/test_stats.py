@@ -5,19 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from bot.db.database import transaction
-from bot.db.models import Referral, ReferralTarget
+from tests.support import referrals as stored
 from tests.support.personas import PERSONAS, play
 
 
 def add_referral(app, day: dt.date, area: str, programmes: list[str], offices: list[str]):
-    targets = [ReferralTarget(kind="programme", code=p) for p in programmes]
-    targets += [ReferralTarget(kind="office", code=o) for o in offices]
-    with transaction(app) as session:
-        session.add(Referral(month=day.replace(day=1), bundle_id="v", flow="questionnaire",
-                             answers={"subject": "self", "age": "40-44", "employment": "regular",
-                                      "single_parent": "no", "hikikomori": "none", "area": area},
-                             targets=targets))
+    stored.add_referral(app, day, {"subject": "self", "age": "40-44", "employment": "regular",
+                                   "single_parent": "no", "hikikomori": "none", "area": area},
+                        programmes, offices)
 
 
 def stats(runner, *args) -> dict:

@@ -40,6 +40,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from bot.db.database import Database, database
 from bot.db.models import Conversation, FunnelCount, ProcessedEvent, utcnow
 from bot.referrals import record as records
+from bot.referrals import tallies
 from bot.referrals.record import Record
 
 log = logging.getLogger(__name__)
@@ -165,10 +166,12 @@ def _plan(key: str, event_id: str, row, decision: Decision, now) -> Change:
               "new_state": decision.state, "new_answers": decision.answers,
               "bundle": decision.bundle_id, "day": now.date()}
     referral = decision.referral
+    # Counters in one order: two events at once then lock their rows in the same order.
+    counts = tuple(sorted(decision.counts))
     if referral is None:
-        return Change(_kind(row, decision), params, counts=decision.counts)
+        return Change(_kind(row, decision), params, counts=counts)
     return Change(_kind(row, decision), params, referral,
-                  referral.row(now.date(), decision.bundle_id), decision.counts)
+                  referral.row(now.date(), decision.bundle_id), counts)
 
 
 def _write_in_transaction(conn: Connection, change: Change) -> None:
@@ -220,7 +223,21 @@ def _at_once(kind: str, referral: bool, counts: bool = False):
     targets = insert(records.TARGETS).from_select(
         ["referral_id", "kind", "code"],
         select(new.c.id, named.c.kind, named.c.code).select_from(new.join(named, true())))
-    return statement.add_cte(targets.cte("targets"))
+    return statement.add_cte(targets.cte("targets")).add_cte(_tallied(new))
+
+
+def _tallied(new):
+    """Build the CTE that adds a referral to its tallies once the referral is stored."""
+    tallied = func.unnest(*(bindparam(f"tally_{name}s", type_=ARRAY(String))
+                            for name in ("kind", "field", "value"))).table_valued(
+        "kind", "field", "value").render_derived("tallied")
+    group = [records.ROW_PARAMS[name] for name in tallies.GROUP if name != "subject"]
+    rows = select(*group, bindparam("subject", type_=String), tallied.c.kind, tallied.c.field,
+                  tallied.c.value, literal(1)).select_from(new.join(tallied, true()))
+    upsert = postgresql.insert(tallies.TALLIES).from_select([*tallies.KEY, "count"], rows)
+    upsert = upsert.on_conflict_do_update(index_elements=tallies.KEY,
+                                          set_={"count": tallies.TALLIES.c.count + 1})
+    return upsert.cte("tallied")
 
 
 AT_ONCE = {(kind, referral, counts): _at_once(kind, referral, counts)
@@ -233,8 +250,12 @@ def _write_at_once(conn: Connection, change: Change) -> None:
     params = change.params
     if change.referral is not None:
         targets = change.referral.targets
+        found = tallies.tallies_of(change.row["answers"], targets)
         params = {**params, **change.row, "kinds": [kind for kind, _ in targets],
-                  "codes": [code for _, code in targets]}
+                  "codes": [code for _, code in targets],
+                  "subject": tallies.subject_of(change.row["answers"]),
+                  **{f"tally_{name}s": [tally[i] for tally in found]
+                     for i, name in enumerate(("kind", "field", "value"))}}
     if change.counts:
         params = {**params, "steps": [step for step, _ in change.counts],
                   "events": [event for _, event in change.counts]}

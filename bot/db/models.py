@@ -1,4 +1,4 @@
-"""Database tables: conversations in progress, handled events, anonymous referrals."""
+"""Database tables: conversations in progress, handled events, anonymous referrals and counts."""
 
 from __future__ import annotations
 
@@ -149,4 +149,27 @@ class FunnelCount(Base):
     bundle_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     step: Mapped[str] = mapped_column(String(64), primary_key=True)
     event: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReferralTally(Base):
+    """How many referrals of one month and version named one target or gave one answer.
+
+    Kept in each referral's own write, so the console and the exports add a few hundred rows
+    instead of reading every record. `kind` is "referral" (each referral once), "with_office"
+    (each referral naming an office, once), "programme" or "office" (`value`: its id) or
+    "answer" (`field`: the question's id, `value`: the answer). `subject` is the answer to
+    "subject" (本人・家族・事業主): the 相談等件数 splits every office's count by it.
+    """
+
+    __tablename__ = "referral_tallies"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    bundle_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staging: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)

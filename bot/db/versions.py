@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.database import Database
-from bot.db.models import ContentPointer, ContentVersion, Referral, utcnow
+from bot.db.models import ContentPointer, ContentVersion, ReferralTally, utcnow
 
 LIVE = "live"
 STAGING = "staging"
@@ -118,9 +118,10 @@ def listing(db: Database) -> list[Listed]:
                 select(ContentPointer.channel, ContentPointer.number)).all():
             pointers.setdefault(number, []).append(channel)
         counts = dict(session.execute(
-            select(Referral.bundle_id, func.count()).group_by(Referral.bundle_id)).all())
+            select(ReferralTally.bundle_id, func.sum(ReferralTally.count))
+            .where(ReferralTally.kind == "referral").group_by(ReferralTally.bundle_id)).all())
         versions = session.scalars(
             select(ContentVersion).order_by(ContentVersion.number.desc())).all()
         return [Listed(v.number, v.bundle_id, v.note, v.author, v.created_at,
-                       tuple(sorted(pointers.get(v.number, []))), counts.get(v.bundle_id, 0))
+                       tuple(sorted(pointers.get(v.number, []))), int(counts.get(v.bundle_id, 0)))
                 for v in versions]

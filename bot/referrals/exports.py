@@ -19,17 +19,18 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
 
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.audit import audit
 from bot.db.database import Database, database
-from bot.db.models import Referral, ReferralTarget
+from bot.db.models import Referral, ReferralTally
 from bot.referrals.funnel import funnel
 from bot.referrals.retention import fiscal_year
 from bot.referrals.suppression import MARK, merge_small, suppress
+from bot.referrals.tallies import counted, summed
 
 Value = int | str | None
 
@@ -164,6 +165,9 @@ def _counted():
     return Referral.staging.is_(False)
 
 
+UNKNOWN_AREA = "その他・不明"
+
+
 def version_range(db: Database, bundle_ids: Sequence[str]) -> str:
     """Say which content versions the counted referrals were made under (numbers if published)."""
     if not bundle_ids:
@@ -209,24 +213,16 @@ def soudan(db: Database, content: Content, fy: int, public: bool = False,
            threshold: int = DEFAULT_SUPPRESS_BELOW) -> Table:
     """Build the 相談等件数 table of a fiscal year: offices × months, 本人 / 家族."""
     months = fy_months(fy)
-    subject = Referral.answers["subject"].as_string()
-    in_year = (_counted(), Referral.month >= months[0], Referral.month <= months[-1])
+    in_year = counted(months[0], months[-1])
+    subjects = [s for s, _ in SUBJECTS]
+    T = ReferralTally
     with db.transaction() as session:
-        found = session.execute(
-            select(ReferralTarget.code, Referral.month, subject, func.count())
-            .join(Referral, Referral.id == ReferralTarget.referral_id)
-            .where(ReferralTarget.kind == "office", *in_year)
-            .group_by(ReferralTarget.code, Referral.month, subject)).all()
+        found = summed(session, [T.value, T.month, T.subject], T.kind == "office", *in_year)
         bundle_ids = session.scalars(
-            select(Referral.bundle_id).distinct()
-            .where(*in_year, subject.in_([s for s, _ in SUBJECTS]),
-                   Referral.id.in_(select(ReferralTarget.referral_id)
-                                   .where(ReferralTarget.kind == "office")))).all()
-        left_out = session.scalar(
-            select(func.count()).select_from(Referral)
-            .where(*in_year, func.coalesce(subject, "").not_in([s for s, _ in SUBJECTS]),
-                   Referral.id.in_(select(ReferralTarget.referral_id)
-                                   .where(ReferralTarget.kind == "office"))))
+            select(T.bundle_id).distinct()
+            .where(*in_year, T.kind == "with_office", T.subject.in_(subjects))).all()
+        left_out = sum(n for *_, n in summed(
+            session, [T.kind], *in_year, T.kind == "with_office", T.subject.not_in(subjects)))
     counts: Counter = Counter()
     for code, month, who, n in found:
         if who in dict(SUBJECTS):
@@ -339,11 +335,8 @@ def _month_label(month: dt.date) -> str:
 
 
 def _target_counts(session, kind: str, month: dt.date) -> Counter:
-    return Counter(dict(session.execute(
-        select(ReferralTarget.code, func.count())
-        .join(Referral, Referral.id == ReferralTarget.referral_id)
-        .where(ReferralTarget.kind == kind, _counted(), Referral.month == month)
-        .group_by(ReferralTarget.code)).all()))
+    return Counter(dict(summed(session, [ReferralTally.value], ReferralTally.kind == kind,
+                               *counted(month, month))))
 
 
 def _comparison(title: str, sheet: str, label: str, rows: list[tuple[str, list[int]]],
@@ -383,13 +376,19 @@ def area_table(db: Database, content: Content, month: dt.date, public: bool = Tr
     prev = _previous(month)
     by_area: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     if area is not None:
-        value = Referral.answers[area.id].as_string()
+        T = ReferralTally
         with db.transaction() as session:
-            for name, when, n in session.execute(
-                    select(value, Referral.month, func.count())
-                    .where(_counted(), Referral.month.in_([month, prev]))
-                    .group_by(value, Referral.month)).all():
-                by_area[name or "その他・不明"][0 if when == month else 1] += n
+            found = summed(session, [T.kind, T.field, T.value, T.month], *counted(prev, month),
+                           or_(T.kind == "referral", and_(T.kind == "answer",
+                                                          T.field == area.id)))
+        for kind, _, name, when, n in found:
+            column = int(when != month)  # 0: this month, 1: the month before
+            # Each referral is unknown until its answer (if it has one) names its municipality.
+            by_area[UNKNOWN_AREA][column] += n if kind == "referral" else -n
+            if kind == "answer":
+                by_area[name or UNKNOWN_AREA][column] += n
+        if not any(by_area.get(UNKNOWN_AREA, [0, 0])):
+            by_area.pop(UNKNOWN_AREA, None)
     regions = [(region.name, region.municipalities) for region in content.regions]
     if public:
         rows = merge_small(dict(by_area), regions, threshold)

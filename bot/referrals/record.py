@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert
 
 from bot.content.flow import Flow
 from bot.db.models import Referral, ReferralTarget
+from bot.referrals import tallies
 
 REFERRALS = Referral.__table__
 TARGETS = ReferralTarget.__table__
@@ -49,7 +50,9 @@ def record(flow: Flow, answers: dict[str, str], programmes: Iterable[str],
 
 
 def write(conn: Connection, record: Record, row: dict) -> None:
-    """Store one referral and the programmes and offices it named (in the caller's transaction)."""
+    """Store one referral, what it named and its tallies (in the caller's transaction)."""
     referral_id = conn.execute(INSERT_REFERRAL, row).scalar_one()
-    conn.execute(INSERT_TARGETS, [{"referral_id": referral_id, "kind": kind, "code": code}
-                                  for kind, code in record.targets])
+    if record.targets:
+        conn.execute(INSERT_TARGETS, [{"referral_id": referral_id, "kind": kind, "code": code}
+                                      for kind, code in record.targets])
+    tallies.add(conn, row, record.targets)

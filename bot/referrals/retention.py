@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import delete
 
 from bot.db.database import Database
-from bot.db.models import Referral
+from bot.db.models import Referral, ReferralTally
 
 
 def fiscal_year(day: dt.date) -> int:
@@ -21,8 +21,10 @@ def first_kept_month(today: dt.date, keep_years: int) -> dt.date:
 
 
 def purge_referrals(db: Database, today: dt.date, keep_years: int) -> int:
-    """Delete referral records (with their targets) kept long enough; return how many."""
+    """Delete referral records kept long enough, with their targets and tallies; count them."""
+    first = first_kept_month(today, keep_years)
     with db.transaction() as session:
+        # The tallies of those months go with them, so the counts keep equalling the records.
+        session.execute(delete(ReferralTally).where(ReferralTally.month < first))
         # Their targets go with them (ON DELETE CASCADE).
-        return session.execute(delete(Referral).where(
-            Referral.month < first_kept_month(today, keep_years))).rowcount
+        return session.execute(delete(Referral).where(Referral.month < first)).rowcount

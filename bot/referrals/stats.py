@@ -4,60 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter, defaultdict
 from dataclasses import asdict
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
-from bot.db.models import Referral, ReferralTarget
+from bot.db.models import ReferralTally
 from bot.referrals.funnel import Stage, funnel
-from bot.referrals.record import month_of
-
-
-def _within(query, start: dt.date | None, end: dt.date | None):
-    # Editors' tries on the staging account are never counted with real referrals.
-    query = query.where(Referral.staging.is_(False))
-    # Records keep only their month: a bound counts its whole month.
-    if start:
-        query = query.where(Referral.month >= month_of(start))
-    if end:
-        query = query.where(Referral.month <= month_of(end))
-    return query
-
-
-def _by_target(session: Session, kind: str, start, end) -> dict[str, int]:
-    query = (select(ReferralTarget.code, func.count())
-             .join(Referral, Referral.id == ReferralTarget.referral_id)
-             .where(ReferralTarget.kind == kind).group_by(ReferralTarget.code))
-    return dict(sorted(session.execute(_within(query, start, end)).all()))
-
-
-def _by_answer(session: Session, field: str, start, end) -> dict[str, int]:
-    value = Referral.answers[field].as_string()
-    query = select(value, func.count()).where(value.is_not(None)).group_by(value)
-    return dict(sorted(session.execute(_within(query, start, end)).all()))
+from bot.referrals.tallies import counted, rebuild, summed
 
 
 def counts(session: Session, content: Content, start: dt.date | None = None,
            end: dt.date | None = None) -> dict:
     """Count referrals of the months from start to end (inclusive), in total and by each kind."""
-    total = session.scalar(_within(select(func.count()).select_from(Referral), start, end))
-    flows = _within(select(Referral.flow, func.count()).group_by(Referral.flow), start, end)
+    found = summed(session, [ReferralTally.kind, ReferralTally.field, ReferralTally.value,
+                             ReferralTally.flow], *counted(start, end))
+    by_kind: dict[str, Counter] = defaultdict(Counter)
+    by_field: dict[str, Counter] = defaultdict(Counter)
+    for kind, field, value, flow, n in found:
+        if kind == "referral":
+            by_kind["flow"][flow] += n
+        elif kind == "answer":
+            by_field[field][value] += n
+        else:
+            by_kind[kind][value] += n
     # The flow's steps are the answer fields: a new question is counted with no code change.
-    by_answer = {step.id: _by_answer(session, step.id, start, end)
-                 for step in content.flow.steps}
+    by_answer = {step.id: dict(sorted(by_field[step.id].items())) for step in content.flow.steps}
     area = content.flow.area_step
     return {
-        "referrals": total,
-        "by_flow": dict(sorted(session.execute(flows).all())),
-        "by_programme": _by_target(session, "programme", start, end),
-        "by_office": _by_target(session, "office", start, end),
+        "referrals": sum(by_kind["flow"].values()),
+        "by_flow": dict(sorted(by_kind["flow"].items())),
+        "by_programme": dict(sorted(by_kind["programme"].items())),
+        "by_office": dict(sorted(by_kind["office"].items())),
         "by_area": by_answer.get(area.id, {}) if area else {},
         "by_answer": by_answer,
     }
@@ -107,10 +91,17 @@ def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool) ->
               help="Last month, YYYY-MM (a day counts its whole month).")
 @click.option("--funnel", "show_funnel", is_flag=True,
               help="Print where people stop in the questionnaire instead.")
+@click.option("--recount", is_flag=True,
+              help="Count the monthly tallies again from the referral records first "
+                   "(after records were changed by hand).")
 def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | None,
-                  show_funnel: bool) -> None:
+                  show_funnel: bool, recount: bool) -> None:
     """Print anonymous referral counts (or, with --funnel, the questionnaire's funnel)."""
     content = content_source(current_app).current()
+    if recount:
+        with transaction(current_app) as session:
+            rows = rebuild(session)
+        click.echo(f"Tallies counted again from the referral records: {rows} rows.", err=True)
     with transaction(current_app) as session:
         if show_funnel:
             stages, crisis, done = funnel(session, content, start and start.date(),
