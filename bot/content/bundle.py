@@ -12,15 +12,32 @@ from pathlib import Path
 
 from bot.content.files import ContentError, Document, Issue, check_schema, read_document
 from bot.content.flow import Flow
-from bot.content.schema import AreaFile, Content, OfficeFile, ProgrammeFile, Rules, Safety
+from bot.content.schema import (
+    AreaFile,
+    Content,
+    Events,
+    Finder,
+    Handoff,
+    OfficeFile,
+    ProgrammeFile,
+    RichMenu,
+    Rules,
+    Safety,
+)
 
 CONTENT_FILES = ("programmes", "offices", "areas", "rules", "messages", "safety")
 FLOW_FILE = "flows/questionnaire.yaml"
 # The people `tsunagu check` plays through the bot. Part of the bundle, so that a published
 # version keeps the scenarios it passed; optional, and the bot itself never reads it.
 SCENARIOS_FILE = "content/scenarios.yaml"
-NAMES = (*(f"content/{name}.yaml" for name in CONTENT_FILES), FLOW_FILE, SCENARIOS_FILE)
-OPTIONAL = frozenset({SCENARIOS_FILE})
+# The LINE account beyond the questionnaire: optional, so a version published before them
+# still loads (it answers with the schema's defaults).
+RICHMENU, FINDER, EVENTS, HANDOFF = (f"content/{n}.yaml"
+                                     for n in ("richmenu", "finder", "events", "handoff"))
+ACCOUNT_FILES = (RICHMENU, FINDER, EVENTS, HANDOFF)
+NAMES = (*(f"content/{name}.yaml" for name in CONTENT_FILES), FLOW_FILE, *ACCOUNT_FILES,
+         SCENARIOS_FILE)
+OPTIONAL = frozenset({SCENARIOS_FILE, *ACCOUNT_FILES})
 REQUIRED = tuple(name for name in NAMES if name not in OPTIONAL)
 
 PROGRAMMES, OFFICES, AREAS, RULES, MESSAGES, SAFETY = (f"content/{n}.yaml" for n in CONTENT_FILES)
@@ -36,7 +53,13 @@ SCHEMAS: dict[str, tuple[object, dict[str, tuple[str, str]], str]] = {
     SAFETY: (Safety, {"crisis_lines": ("crisis line", "name"),
                       "crisis_words": ("crisis words", "")}, ""),
     FLOW_FILE: (Flow, {"steps": ("question", "id"), "options": ("option", "value")}, ""),
+    RICHMENU: (RichMenu, {"areas": ("menu area", "label")}, ""),
+    FINDER: (Finder, {}, ""),
+    EVENTS: (Events, {"events": ("event", "id")}, ""),
+    HANDOFF: (Handoff, {}, ""),
 }
+# Where each optional file's value goes in Content.
+ACCOUNT_FIELDS = {RICHMENU: "richmenu", FINDER: "finder", EVENTS: "events", HANDOFF: "handoff"}
 
 Files = Mapping[str, bytes]
 
@@ -72,7 +95,7 @@ def read_folders(content_dir: str | Path, flows_dir: str | Path,
     return files
 
 
-def documents(files: Files, names: tuple[str, ...] = REQUIRED
+def documents(files: Files, names: tuple[str, ...] = (*REQUIRED, *ACCOUNT_FILES)
               ) -> tuple[dict[str, Document], list[Issue]]:
     """Read these files of a bundle; return those that read, and every problem found."""
     docs, issues = {}, []
@@ -100,6 +123,7 @@ UNIQUE = (
     (AREAS, ("regions",), "name", "region"),
     (FLOW_FILE, ("steps",), "id", "question"),
     (FLOW_FILE, ("steps", "*", "options"), "value", "option"),
+    (EVENTS, ("events",), "id", "event"),
 )
 
 
@@ -152,13 +176,16 @@ def build(docs: Mapping[str, Document], bundle: str) -> tuple[Content | None, li
             issues.extend(_duplicates(docs[name], path, field, kind))
     if AREAS in docs:
         issues.extend(_municipalities_twice(docs[AREAS]))
-    if issues or len(values) < len(SCHEMAS):
+    needed = [name for name in SCHEMAS if name not in OPTIONAL]
+    if issues or any(name not in values for name in needed):
         return None, issues
     programmes = {p.id: p for p in values[PROGRAMMES].programmes}
     offices = {o.id: o for o in values[OFFICES].offices}
     content = Content(programmes=programmes, offices=offices, regions=values[AREAS].regions,
                       rules=values[RULES], messages=values[MESSAGES], safety=values[SAFETY],
-                      flow=values[FLOW_FILE], bundle_id=bundle)
+                      flow=values[FLOW_FILE], bundle_id=bundle,
+                      **{key: values[name] for name, key in ACCOUNT_FIELDS.items()
+                         if name in values})
     return content, []
 
 

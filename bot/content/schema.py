@@ -110,6 +110,134 @@ class Safety(Strict):
     crisis_lines: list[CrisisLine]
 
 
+# -- the LINE account beyond the questionnaire (optional files: a version published before
+# them answers with these defaults) ---------------------------------------------------------
+
+# What a rich menu area (or a typed word) does: start the questionnaire over, find an office,
+# list upcoming events, show the crisis lines, say what the bot is, ask for a person; or open
+# a web page (uri).
+MenuAction = Literal["questionnaire", "finder", "events", "crisis", "about", "handoff", "uri"]
+MENU_SIZES = {"large": (2500, 1686), "compact": (2500, 843)}  # LINE's rich menu image sizes
+
+
+class Bounds(Strict):
+    """A rectangle of the rich menu image, in its pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+class MenuArea(Strict):
+    """One tappable area of the rich menu: its label (drawn, and shown in the chat) and action."""
+
+    label: str
+    action: MenuAction
+    bounds: Bounds
+    uri: str = ""  # the page an area with action "uri" opens
+    color: str = ""  # its background in the drawn image, "#RRGGBB"; empty: the menu's own
+
+
+class RichMenu(Strict):
+    """The menu at the bottom of the chat (content/richmenu.yaml)."""
+
+    name: str = "tsunagu"
+    chat_bar_text: str = "メニュー"  # the bar's text; LINE allows 14 characters
+    size: Literal["large", "compact"] = "large"
+    selected: bool = True  # shown open when the chat is opened
+    color: str = "#1B6B5A"  # the areas' background in the drawn image
+    text_color: str = "#FFFFFF"
+    areas: list[MenuArea] = Field(default_factory=list)
+    about: str = ""  # what "このサービスについて" answers; empty: messages.yaml's privacy text
+
+    @property
+    def width(self) -> int:
+        return MENU_SIZES[self.size][0]
+
+    @property
+    def height(self) -> int:
+        return MENU_SIZES[self.size][1]
+
+
+class Finder(Strict):
+    """The office finder: a municipality, then the offices serving it (content/finder.yaml)."""
+
+    words: list[str] = Field(default_factory=lambda: ["窓口", "相談先", "相談窓口", "窓口をさがす",
+                                                       "相談窓口をさがす"])
+    ask_region: str = "お住まいの地域を選んでください。市町村名を入力していただいても大丈夫です。"
+    ask_municipality: str = "お住まいの市町村を選んでください。"
+    found: str = "{place}の方がご相談できる窓口です。"
+    not_understood: str = ("市町村がわかりませんでした。地域を選ぶか、市町村名（例：大仙市）を"
+                           "入力してください。")
+    none_found: str = "{place}の窓口は、まだ登録されていません。県全体の窓口をご案内します。"
+    resume: str = "質問の続きはこちらです。"  # before the question a finder interrupted
+
+
+class Event(Strict):
+    """One dated event of a programme: a 就職面接会, a seminar, a course, a fair."""
+
+    id: str
+    title: str
+    date: datetime.date | None = None  # `tsunagu check` flags an event without one
+    end_date: datetime.date | None = None  # the last day of an event of several days
+    time: str = ""  # as the source gives it, e.g. "13:30〜16:00"
+    place: str = ""
+    programme: str = ""  # the programme's id: shown with a referral naming it
+    office: str = ""  # the office's id that holds it (or to ask)
+    url: str = ""
+    note: str = ""
+    sources: list[str] = Field(default_factory=list)  # `tsunagu check` flags an event without
+
+    @property
+    def last_day(self) -> datetime.date | None:
+        return self.end_date or self.date
+
+
+class Events(Strict):
+    """Dated events (content/events.yaml); past ones are no longer shown, by themselves."""
+
+    events: list[Event] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=lambda: ["イベント", "セミナー", "面接会",
+                                                       "イベント・セミナー"])
+    intro: str = "これからのイベント・セミナーです。"
+    none_upcoming: str = ("いまご案内できるイベント・セミナーはありません。"
+                          "相談窓口では、いつでもご相談いただけます。")
+    with_referral: str = "ご案内した取組のイベントがあります。"
+    shown: int = 5  # how many upcoming events a reply shows at most
+
+
+class Contact(Strict):
+    """The platform's consultation channel, as a source gives it; empty fields stay unknown."""
+
+    name: str = ""
+    how: str = ""  # how to reach a person, in plain words
+    hours: str = ""
+    phone: str = ""
+    url: str = ""
+    sources: list[str] = Field(default_factory=list)
+
+
+class Handoff(Strict):
+    """Talking to a person (content/handoff.yaml)."""
+
+    words: list[str] = Field(default_factory=lambda: ["相談員と話したい", "相談員", "人と話したい",
+                                                       "担当者と話したい", "オペレーター"])
+    # The bot stays silent this long after, so it never talks over a counselor answering by
+    # hand in LINE Official Account Manager; off where nobody answers chats by hand.
+    silence: bool = True
+    handoff_hours: int = Field(default=24, ge=1, le=24 * 14)
+    contact: Contact = Field(default_factory=Contact)
+    asked: str = "相談員におつなぎします。"
+    with_contact: str = "{name}にご相談ください。"
+    with_offices: str = "ご案内した窓口の相談員にご相談いただけます。"
+    no_contact: str = ("相談窓口の相談員にご相談いただけます。「相談窓口をさがす」から、"
+                       "お近くの窓口をお探しください。")
+    silent_note: str = ("相談員がこのトークでお返事するまで、ボットはお休みします。"
+                        "「最初から」と送ると、ボットの質問をもう一度はじめられます。")
+    resumed: str = "ボットの案内を再開します。"
+
+
 class Content(Strict):
     """Everything the bot says and decides: one bundle of content/ and flows/ files."""
 
@@ -121,6 +249,10 @@ class Content(Strict):
     safety: Safety
     flow: Flow
     bundle_id: str  # the checksum of the bundle's files
+    richmenu: RichMenu = Field(default_factory=RichMenu)
+    finder: Finder = Field(default_factory=Finder)
+    events: Events = Field(default_factory=Events)
+    handoff: Handoff = Field(default_factory=Handoff)
 
     @property
     def municipalities(self) -> list[str]:

@@ -116,6 +116,11 @@ def command_data(command: str, step: str | None = None) -> str:
     return urlencode({"c": command, "s": step} if step else {"c": command})
 
 
+def menu_data(action: str, **more: str) -> str:
+    """Return the data of a rich menu area's (or a card button's) postback: `m=<action>`."""
+    return urlencode({"m": action, **more})
+
+
 def _postback_fields(data: str) -> dict[str, str]:
     try:
         parsed = parse_qs(data, strict_parsing=True, max_num_fields=4)
