@@ -166,7 +166,8 @@ class Finder(Strict):
     words: list[str] = Field(default_factory=lambda: ["窓口", "相談先", "相談窓口", "窓口をさがす",
                                                        "相談窓口をさがす"])
     ask_region: str = "お住まいの地域を選んでください。市町村名を入力していただいても大丈夫です。"
-    ask_municipality: str = "お住まいの市町村を選んでください。"
+    # Offices of the whole prefecture shown after a municipality's own (ids of offices.yaml).
+    everywhere: list[str] = Field(default_factory=list)
     found: str = "{place}の方がご相談できる窓口です。"
     not_understood: str = ("市町村がわかりませんでした。地域を選ぶか、市町村名（例：大仙市）を"
                            "入力してください。")
@@ -228,6 +229,7 @@ class Handoff(Strict):
     silence: bool = True
     handoff_hours: int = Field(default=24, ge=1, le=24 * 14)
     contact: Contact = Field(default_factory=Contact)
+    button: str = "相談員と話したい"  # the button under a referral
     asked: str = "相談員におつなぎします。"
     with_contact: str = "{name}にご相談ください。"
     with_offices: str = "ご案内した窓口の相談員にご相談いただけます。"

@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, urlencode
 
 from bot.content.flow import DONE, Step
 from bot.content.schema import Content
+from bot.dialogue import account
+from bot.dialogue.account import FINDER_OPEN, HANDOFF, MENU, FinderAsk, Note, OfficesFound, Upcoming
 from bot.dialogue.answers import age_option, match_option, match_place, normalise, parse_age
 from bot.dialogue.crisis import CrisisWords
 from bot.dialogue.machine import Questionnaire
@@ -59,6 +61,10 @@ class Result:
     wording: str | None  # picks result_intro_<wording> when the messages have it
 
 
+# What a rich menu area's postback (`m=<action>`) may ask; "uri" areas open a page instead.
+MENU_ACTIONS = ("questionnaire", "finder", "events", "crisis", "about", "handoff")
+
+
 @dataclass
 class Outcome:
     says: list  # empty: send no reply at all (a double tap)
@@ -89,7 +95,7 @@ REGION_SHOWN = "region_shown"
 # What the funnel counts (bot.db.models.FunnelCount.event); "back" and "restart" are the
 # commands' own names.
 REACHED, ANSWERED, CRISIS = "reached", "answered", "crisis"
-FUNNEL_EVENTS = (REACHED, ANSWERED, "back", "restart", CRISIS)
+FUNNEL_EVENTS = (REACHED, ANSWERED, "back", "restart", CRISIS, account.HANDOFF_EVENT)
 
 
 BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
@@ -133,6 +139,10 @@ def _without_region(answers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in answers.items() if k != REGION_SHOWN}
 
 
+def _without_finder(answers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in answers.items() if k != FINDER_OPEN}
+
+
 def _no_years(step: Step) -> dict[str, str]:
     # A tapped age band replaces an age typed before (after 戻る).
     return {step.years_key: ""} if step.kind == "age" else {}
@@ -147,6 +157,9 @@ class Dialogue:
         self.questionnaire = Questionnaire(content.flow)
         self.crisis = CrisisWords(content.safety.crisis_words)
         self.tag = version_tag(content)
+        self.menu_words = {action: {normalise(w) for w in words} for action, words in (
+            ("finder", content.finder.words), ("events", content.events.words),
+            ("handoff", content.handoff.words))}
 
     def is_crisis(self, text: str) -> bool:
         return self.crisis.found_in(text)
@@ -161,7 +174,18 @@ class Dialogue:
         if isinstance(inp, Follow):
             return self._start(greet=True)
         if isinstance(inp, Text) and self.is_crisis(inp.text):
-            return self._crisis(conv)
+            return self._crisis(conv)  # always answered, a counselor's chat or not
+        if conv is not None and conv[0] == HANDOFF:
+            if self._silent(since):
+                return self._during_handoff(conv, inp, since)
+            conv = None  # the silence is over: as if there were no conversation
+        action = self._menu_action(inp)
+        if action is not None:
+            return self._menu(conv, *action)
+        if conv is not None and FINDER_OPEN in conv[1]:
+            if isinstance(inp, Text) and self._command(inp) is None:
+                return self._finder_typed(conv, inp.text)
+            conv = self._finder_closed(conv)  # a question's button, 戻る or 最初から: go on
         command = self._command(inp)
         if isinstance(inp, Postback) and self._tapped_again(conv, inp, command, since):
             state, answers = conv
@@ -177,6 +201,120 @@ class Dialogue:
         if isinstance(inp, Text):
             return self._typed(conv, inp.text)
         return self._reask(conv, "not_text")
+
+    # -- the rich menu, the office finder, events, a person ---------------------------------
+
+    def _menu_action(self, inp) -> tuple[str, dict[str, str]] | None:
+        """Return the menu action an input asks for (a postback or a typed word), if any."""
+        if isinstance(inp, Postback):
+            fields = _postback_fields(inp.data)
+            action = fields.get("m")
+            return (action, fields) if action in MENU_ACTIONS else None
+        if isinstance(inp, Text):
+            text = normalise(inp.text)
+            for action, words in self.menu_words.items():
+                if text in words:
+                    return action, {}
+        return None
+
+    def _menu(self, conv, action: str, fields: dict[str, str]) -> Outcome:
+        if action == "questionnaire":
+            return self._start(greet=False)
+        if action == "crisis":
+            return self._crisis(conv)
+        if action == "finder":
+            if "p" in fields:
+                return self._found(conv, fields["p"])
+            return self._open_finder(conv)
+        if action == "handoff":
+            return self._handoff(conv, account.handoff_offices(self.content, fields.get("o", "")))
+        about = (Note(self.content.richmenu.about) if self.content.richmenu.about
+                 else Say("privacy"))
+        says = [Upcoming()] if action == "events" else [about]
+        return self._aside(conv, says)
+
+    def _in_progress(self, conv) -> bool:
+        return conv is not None and self.flow.step(conv[0]) is not None
+
+    def _aside(self, conv, says: list, counts: tuple = ()) -> Outcome:
+        """Say something beside the questionnaire, then ask its question again (if any)."""
+        if not self._in_progress(conv):
+            return Outcome(says, conv and conv[0], conv[1] if conv else {}, changed=False,
+                           counts=counts)
+        state, answers = conv
+        return Outcome([*says, Note(self.content.finder.resume), self._ask(state, answers)],
+                       state, answers, changed=False, counts=counts)
+
+    def _open_finder(self, conv) -> Outcome:
+        if self._in_progress(conv):
+            state, answers = conv
+            return Outcome([FinderAsk()], state, {**answers, FINDER_OPEN: "1"})
+        return Outcome([FinderAsk()], MENU, {FINDER_OPEN: "1"})
+
+    def _finder_closed(self, conv):
+        """Return the conversation without its open finder (None if it was only the finder)."""
+        if not self._in_progress(conv):
+            return None
+        return conv[0], _without_finder(conv[1])
+
+    def _found(self, conv, place: str) -> Outcome:
+        finder = self.content.finder
+        if place not in self.content.municipalities:
+            return Outcome([Note(finder.not_understood), FinderAsk()],
+                           conv and conv[0], conv[1] if conv else {}, changed=False)
+        offices = tuple(o.id for o in account.offices_serving(self.content, place))
+        says = ([OfficesFound(place, offices)] if offices
+                else [Note(finder.none_found.format(place=place))])
+        was_open = conv is not None and FINDER_OPEN in conv[1]
+        rest = self._finder_closed(conv)
+        if rest is None:  # the finder was all there was: nothing is kept
+            return Outcome(says, None, changed=conv is not None)
+        outcome = self._aside(rest, says)
+        outcome.answers, outcome.changed = rest[1], was_open
+        return outcome
+
+    def _finder_typed(self, conv, text: str) -> Outcome:
+        place = match_place(self.content.municipalities, text)
+        if place is not None:
+            return self._found(conv, place)
+        if any(normalise(r.name) == normalise(text) for r in self.content.regions):
+            return Outcome([FinderAsk()], conv[0], conv[1], changed=False)
+        return Outcome([Note(self.content.finder.not_understood), FinderAsk()], conv[0],
+                       conv[1], changed=False)
+
+    def _handoff(self, conv, offices: tuple[str, ...]) -> Outcome:
+        says = account.handoff_says(self.content, offices)
+        counted = (("", account.HANDOFF_EVENT),)
+        if self.content.handoff.silence:
+            # Kept only to stay silent: no answers, and gone when the silence ends.
+            return Outcome(says, HANDOFF, {}, counts=counted)
+        rest = self._finder_closed(conv) if conv is not None else None
+        return self._aside(rest, says, counts=counted)
+
+    def _silent(self, since: dt.timedelta | None) -> bool:
+        handoff = self.content.handoff
+        return handoff.silence and (since is None
+                                    or since < dt.timedelta(hours=handoff.handoff_hours))
+
+    def _during_handoff(self, conv, inp, since: dt.timedelta | None) -> Outcome:
+        """Keep silent while a counselor may answer; 最初から or the menu wakes the bot."""
+        resumed = Note(self.content.handoff.resumed)
+        action = self._menu_action(inp)
+        if action is not None and action[0] == "handoff":  # asked again: the same answer
+            if since is not None and since <= DOUBLE_TAP_WINDOW:
+                return Outcome([], HANDOFF, {}, changed=False)  # the same tap, twice
+            says = account.handoff_says(self.content, account.handoff_offices(
+                self.content, action[1].get("o", "")))
+            return Outcome(says, HANDOFF, {}, changed=False)
+        if action is not None:
+            outcome = self._menu(None, *action)
+        elif self._command(inp) == "restart":
+            outcome = self._start(greet=False)
+        else:
+            return Outcome([], HANDOFF, {}, changed=False)
+        outcome.says = [resumed, *outcome.says]
+        outcome.changed = True  # the silence ends: its row is replaced or deleted
+        return outcome
 
     def _tapped_again(self, conv, inp: Postback, command: str | None,
                       since: dt.timedelta | None) -> bool:
@@ -227,6 +365,8 @@ class Dialogue:
                        counts=((self.flow.start, REACHED),))
 
     def _crisis(self, conv) -> Outcome:
+        if conv is not None and conv[0] == HANDOFF:  # answered, and the silence goes on
+            return Outcome([Crisis()], HANDOFF, {}, changed=False, counts=(("", CRISIS),))
         if conv is None or self.flow.step(conv[0]) is None:
             return Outcome([Crisis()], None, changed=False, counts=(("", CRISIS),))
         state, answers = conv

@@ -17,7 +17,16 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.content.schema import Content, CrisisLine, Office, Programme
+from bot.content.schema import Content, CrisisLine, Event, Office, Programme
+from bot.dialogue import account
+from bot.dialogue.account import (
+    Contact,
+    FinderAsk,
+    HandoffOffices,
+    Note,
+    OfficesFound,
+    Upcoming,
+)
 from bot.dialogue.engine import (
     Ask,
     Crisis,
@@ -25,10 +34,18 @@ from bot.dialogue.engine import (
     Say,
     answer_data,
     command_data,
+    menu_data,
     region_data,
     version_tag,
 )
-from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_LABEL, MAX_MESSAGES, MAX_TEXT
+from bot.line.limits import (
+    MAX_ALT_TEXT,
+    MAX_BUBBLES,
+    MAX_LABEL,
+    MAX_MESSAGES,
+    MAX_POSTBACK_DATA,
+    MAX_TEXT,
+)
 
 
 def _button(label: str, data: str) -> QuickReplyItem:
@@ -38,6 +55,21 @@ def _button(label: str, data: str) -> QuickReplyItem:
 
 def tel_uri(phone: str) -> str:
     return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+WEEKDAYS = "月火水木金土日"
+
+
+def _day(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def event_when(event: Event) -> str:
+    """Return when an event is, in the words of a Japanese leaflet: 2027年2月10日（水） 13:30〜."""
+    when = _day(event.date)
+    if event.end_date and event.end_date != event.date:
+        when += f"〜{_day(event.end_date)}"
+    return f"{when} {event.time}".strip()
 
 
 class Renderer:
@@ -65,17 +97,32 @@ class Renderer:
     def _cached(self, say) -> list[dict]:
         if isinstance(say, Result):  # the only messages made for one person
             return self._result(say)
+        if isinstance(say, Upcoming):  # they change with the day
+            return self._upcoming()
         if say not in self._cache:
-            self._cache[say] = [m.to_dict() for m in self._one(say)]
+            # Office cards come as LINE's JSON already (each card is built once and shared).
+            self._cache[say] = [m if isinstance(m, dict) else m.to_dict()
+                                for m in self._one(say)]
         return self._cache[say]
 
-    def _one(self, say) -> list[Message]:
+    def _one(self, say) -> list[Message | dict]:
         if isinstance(say, Say):
             return [TextMessage(text=self.content.message(say.key, **self.values))]
         if isinstance(say, Ask):
             return [self._ask(say)]
         if isinstance(say, Crisis):
             return self._crisis()
+        if isinstance(say, Note):
+            return [TextMessage(text=say.text[:MAX_TEXT])]
+        if isinstance(say, FinderAsk):
+            return self._finder_ask()
+        if isinstance(say, OfficesFound):
+            found = self.content.finder.found.format(place=say.place)
+            return [TextMessage(text=found), self._office_cards(say.offices)]
+        if isinstance(say, HandoffOffices):
+            return [self._office_cards(say.offices)]
+        if isinstance(say, Contact):
+            return [self._contact()]
         raise TypeError(f"cannot render {say!r}")
 
     def _start_button(self, step_id: str | None = None) -> QuickReplyItem:
@@ -146,16 +193,108 @@ class Renderer:
                                 for p in shown.values())
         notes = "".join(f"\n\n{self.content.message(key)}" for key in result.match.says)
         offices = result.match.offices[:MAX_BUBBLES]
-        cards = FlexMessage(altText=self._offices_text(offices)[:MAX_ALT_TEXT],
-                            contents=FlexCarousel(contents=[])).to_dict()
-        # Each office's card is the same for everyone: build it once and reuse it.
-        cards["contents"]["contents"] = [self._card(o) for o in offices]
+        events = account.upcoming(self.content, account.today_in_japan(),
+                                  {p.id for p in result.match.programmes})
+        cards = [self._office_cards(tuple(o.id for o in offices))]
+        if events:
+            cards.append(self._event_cards(events, self.content.events.with_referral))
+        closing = TextMessage(text=self.content.message("result_closing"), quickReply=QuickReply(
+            items=[self._handoff_button(offices), self._start_button()])).to_dict()
         return [
             TextMessage(text=f"{self.content.message(intro)}\n\n{listing}{notes}"[:MAX_TEXT])
             .to_dict(),
-            cards,
-            *self._cached(Say("result_closing")),
+            *cards,
+            closing,
         ]
+
+    def _handoff_button(self, offices: list[Office]) -> QuickReplyItem:
+        """Return the button asking for a person; it carries the referral's offices."""
+        ids = account.OFFICES_SEP.join(o.id for o in offices[:account.MAX_HANDOFF_OFFICES])
+        data = menu_data("handoff", o=ids)
+        while len(data) > MAX_POSTBACK_DATA:  # ids are short; never let a long one break it
+            ids = ids.rpartition(account.OFFICES_SEP)[0]
+            data = menu_data("handoff", o=ids)
+        return _button(self.content.handoff.button, data)
+
+    def _office_cards(self, ids: tuple[str, ...]) -> dict:
+        """Return a carousel of office cards (the same for everyone: each built once)."""
+        offices = [self.content.offices[i] for i in ids if i in self.content.offices]
+        offices = offices[:MAX_BUBBLES]
+        cards = FlexMessage(altText=self._offices_text(offices)[:MAX_ALT_TEXT],
+                            contents=FlexCarousel(contents=[])).to_dict()
+        cards["contents"]["contents"] = [self._card(o) for o in offices]
+        return cards
+
+    # -- the finder, events and a person ----------------------------------------------------
+
+    def _finder_ask(self) -> list[Message]:
+        """Ask for the municipality: one card per region with its municipalities' buttons."""
+        text = self.content.finder.ask_region
+        bubbles = []
+        for region in self.content.regions[:MAX_BUBBLES]:
+            buttons = [FlexButton(style="secondary", height="sm", action=PostbackAction(
+                label=place[:MAX_LABEL], data=menu_data("finder", p=place),
+                displayText=place)) for place in region.municipalities]
+            bubbles.append(FlexBubble(size="kilo", body=FlexBox(
+                layout="vertical", spacing="sm",
+                contents=[FlexText(text=region.name, weight="bold", size="md"), *buttons])))
+        places = "、".join(self.content.municipalities)
+        return [TextMessage(text=text), FlexMessage(
+            altText=f"{text}\n{places}"[:MAX_ALT_TEXT], contents=FlexCarousel(contents=bubbles))]
+
+    def _upcoming(self) -> list[dict]:
+        events = account.upcoming(self.content, account.today_in_japan())
+        texts = self.content.events
+        if not events:
+            return [TextMessage(text=texts.none_upcoming).to_dict()]
+        return [TextMessage(text=texts.intro).to_dict(), self._event_cards(events, texts.intro)]
+
+    def _event_cards(self, events: list[Event], intro: str) -> dict:
+        listing = "\n".join(f"■{e.title} {event_when(e)}" for e in events)
+        return FlexMessage(altText=f"{intro}\n{listing}"[:MAX_ALT_TEXT], contents=FlexCarousel(
+            contents=[self._event_card(e) for e in events[:MAX_BUBBLES]])).to_dict()
+
+    def _event_card(self, event: Event) -> FlexBubble:
+        body = [FlexText(text=event.title, weight="bold", size="md", wrap=True),
+                FlexText(text=event_when(event), size="sm", wrap=True, margin="md")]
+        programme = self.content.programmes.get(event.programme)
+        office = self.content.offices.get(event.office)
+        for detail in (event.place, event.note, programme and programme.title,
+                       office and office.name):
+            if detail:
+                body.append(FlexText(text=detail, size="xs", color="#666666", wrap=True,
+                                     margin="sm"))
+        buttons = []
+        if event.url:
+            buttons.append(FlexButton(style="primary", height="sm", action=URIAction(
+                label=self.content.message("office_web"), uri=event.url)))
+        if office is not None and office.phone:
+            buttons.append(FlexButton(style="link", height="sm", action=URIAction(
+                label=self.content.message("office_call"), uri=tel_uri(office.phone))))
+        footer = FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None
+        return FlexBubble(size="kilo", body=FlexBox(layout="vertical", contents=body),
+                          footer=footer)
+
+    def _contact(self) -> FlexMessage:
+        """Return the platform's consultation channel as a card: what a source gives."""
+        contact = self.content.handoff.contact
+        body = [FlexText(text=contact.name, weight="bold", size="md", wrap=True)]
+        for detail in (contact.how, contact.hours):
+            if detail:
+                body.append(FlexText(text=detail, size="sm", wrap=True, margin="md"))
+        buttons = []
+        if contact.phone:
+            buttons.append(FlexButton(style="primary", height="sm", action=URIAction(
+                label=self.content.message("office_call"), uri=tel_uri(contact.phone))))
+        if contact.url:
+            buttons.append(FlexButton(style="link", height="sm", action=URIAction(
+                label=self.content.message("office_web"), uri=contact.url)))
+        footer = FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None
+        details = [contact.name, contact.how, contact.hours,
+                   f"TEL {contact.phone}" if contact.phone else "", contact.url]
+        return FlexMessage(altText="\n".join(d for d in details if d)[:MAX_ALT_TEXT],
+                           contents=FlexBubble(body=FlexBox(layout="vertical", contents=body),
+                                               footer=footer))
 
     def _card(self, office: Office) -> dict:
         key = ("card", office.id)

@@ -167,8 +167,8 @@ def _respond(event: dict, inp) -> None:
     if decision is None or not isinstance(token, str) or not token:
         return
     runtime, says = decision.payload
-    if not says:  # a second tap of the button just answered: the first tap's reply is enough
-        log.info("no reply: a double tap")
+    if not says:  # a double tap (the first reply is enough), or a handoff's silence
+        log.info("no reply (a double tap, or silent while a counselor answers)")
         return
     messages = runtime.renderer.render(says)
     if channel.client is not None:  # the staging account: few people, replied to at once

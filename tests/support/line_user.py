@@ -79,6 +79,44 @@ class LineUser:
         """Tap the quick-reply button with this label in the newest reply."""
         return self.postback(self.button_data(label))
 
+    def menu(self, action: str, **more: str) -> list[str]:
+        """Tap an area of the rich menu (its postback: `m=<action>`)."""
+        from bot.dialogue.engine import menu_data
+
+        return self.postback(menu_data(action, **more))
+
+    def tap_card(self, label: str) -> list[str]:
+        """Tap the postback button with this label on a card of the newest reply."""
+        return self.postback(self.card_data(label))
+
+    def card_data(self, label: str) -> str:
+        for action in self.card_actions:
+            if action.get("label") == label and action.get("type") == "postback":
+                return action["data"]
+        raise AssertionError(f"no card button {label!r} in {self.card_labels}")
+
+    @property
+    def card_actions(self) -> list[dict]:
+        """Every action of the Flex cards of the newest reply."""
+        found: list[dict] = []
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get("type") == "button" and isinstance(node.get("action"), dict):
+                    found.append(node["action"])
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk([m for m in self.messages if m.get("type") == "flex"])
+        return found
+
+    @property
+    def card_labels(self) -> list[str]:
+        return [action.get("label", "") for action in self.card_actions]
+
     def button_data(self, label: str) -> str:
         for item in self.quick_replies:
             if item["action"]["label"] == label:
