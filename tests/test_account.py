@@ -245,3 +245,26 @@ def test_the_menus_other_areas(app, line_user):
     assert FIRST_QUESTION in line_user.text
     line_user.menu("nothing-like-this")
     assert line_user.last_response.status_code == 200
+
+
+def test_counselors_see_how_many_asked_for_a_person_each_day(app, runner, client, make_user):
+    import json
+
+    from bot.content.source import content_source
+    from bot.referrals.exports import funnel_table
+    from tests.support.console import log_in, make_account
+
+    for _ in range(2):
+        make_user().say("相談員と話したい")
+    found = json.loads(runner.invoke(args=["stats", "--funnel", "--json"]).output)
+    assert list(found["handoffs"].values()) == [2]
+    assert "asked to talk to a person: 2" in runner.invoke(args=["stats", "--funnel"]).output
+    make_account(app, "sato", "counselor")
+    log_in(client, "sato")
+    assert '<strong id="handoff-total">2</strong>' in client.get("/admin/").text
+    month = dt.datetime.now(dt.UTC).date().replace(day=1)
+    table = funnel_table(database(app), content_source(app).current(), month)
+    assert next(r for r in table.rows if r[0] == "相談員と話したいと希望した")[1] == 2
+    with transaction(app) as session:
+        kept = session.scalars(select(FunnelCount)).all()
+    assert {(c.step, c.event) for c in kept} == {("", "handoff")}, "no text, no one's id"

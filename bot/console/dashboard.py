@@ -18,7 +18,7 @@ from bot.console.web import blueprint
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
-from bot.referrals.funnel import funnel
+from bot.referrals.funnel import funnel, handoffs_by_day
 from bot.referrals.stats import counts
 
 YEARS_SHOWN = 6  # fiscal years in the selector, this one and those before
@@ -97,10 +97,11 @@ def show_dashboard():
     with transaction() as session:
         result = counts(session, content, start, end)
         stages, crisis, done = funnel(session, content, start, end)
+        handoffs = handoffs_by_day(session, start, end)
     years = sorted({*range(this_year - YEARS_SHOWN + 1, this_year + 1), year}, reverse=True)
     return render_template(
         "console/dashboard.html", result=result, tables=tables(result, content), year=year,
         years=[(y, fiscal.label(y)) for y in years], label=fiscal.label(year),
         first=first, last=last, months=fiscal.MONTHS, start=start, end=end,
         funnel=[(content.flow.step(s.step).question(None), s) for s in stages],
-        crisis=crisis, done=done)
+        crisis=crisis, done=done, handoffs=handoffs)

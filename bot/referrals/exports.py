@@ -27,7 +27,7 @@ from bot.db import versions
 from bot.db.audit import audit
 from bot.db.database import Database, database
 from bot.db.models import Referral, ReferralTally
-from bot.referrals.funnel import funnel
+from bot.referrals.funnel import funnel, handoffs_by_day
 from bot.referrals.retention import fiscal_year
 from bot.referrals.suppression import MARK, merge_small, suppress
 from bot.referrals.tallies import counted, summed
@@ -435,6 +435,7 @@ def funnel_table(db: Database, content: Content, month: dt.date, public: bool = 
     month, prev = month.replace(day=1), _previous(month.replace(day=1))
     with db.transaction() as session:
         now, before = (funnel(session, content, m, m) for m in (month, prev))
+        asked = [sum(handoffs_by_day(session, m, m).values()) for m in (month, prev)]
     lines = []
     for label, pick in (("会話を始めた", lambda f: f[0][0].reached if f[0] else 0),
                         ("最後まで答えた（ご案内）", lambda f: f[2]),
@@ -442,6 +443,7 @@ def funnel_table(db: Database, content: Content, month: dt.date, public: bool = 
                         ("「戻る」を押した", lambda f: sum(s.back for s in f[0])),
                         ("「最初から」を押した", lambda f: sum(s.restart for s in f[0]))):
         lines.append((label, pick(now), pick(before)))
+    lines.append(("相談員と話したいと希望した", *asked))
     for i, step in enumerate(content.flow.steps):
         lines.append((f"止まった: {step.question(None)[:40]}", now[0][i].stopped,
                       before[0][i].stopped))

@@ -38,6 +38,22 @@ def _last_day(month_end: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+HANDOFF = "handoff"  # the counter of people asking to talk to a person (bot.dialogue.account)
+
+
+def handoffs_by_day(session: Session, start: dt.date | None = None,
+                    end: dt.date | None = None) -> dict[dt.date, int]:
+    """Return how many asked to talk to a person on each day of the months (days with any)."""
+    query = (select(FunnelCount.day, func.sum(FunnelCount.count))
+             .where(FunnelCount.event == HANDOFF).group_by(FunnelCount.day)
+             .order_by(FunnelCount.day))
+    if start:
+        query = query.where(FunnelCount.day >= start.replace(day=1))
+    if end:
+        query = query.where(FunnelCount.day <= _last_day(end))
+    return {day: int(n) for day, n in session.execute(query).all() if n}
+
+
 def funnel(session: Session, content: Content, start: dt.date | None = None,
            end: dt.date | None = None,
            bundle_ids: list[str] | None = None) -> tuple[list[Stage], int, int]:

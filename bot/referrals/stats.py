@@ -16,7 +16,7 @@ from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
 from bot.db.models import ReferralTally
-from bot.referrals.funnel import Stage, funnel
+from bot.referrals.funnel import Stage, funnel, handoffs_by_day
 from bot.referrals.tallies import counted, rebuild, summed
 
 
@@ -69,16 +69,22 @@ def render_table(result: dict, content: Content) -> str:
     return "\n".join(lines)
 
 
-def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool) -> str:
+def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool,
+                  handoffs: dict[dt.date, int] | None = None) -> str:
     """Return the funnel as a table (or JSON): each question, then the referrals."""
+    handoffs = handoffs or {}
     if as_json:
         return json.dumps({"stages": [{**asdict(s), "stopped": s.stopped} for s in stages],
-                           "crisis": crisis, "done": done}, ensure_ascii=False)
+                           "crisis": crisis, "done": done,
+                           "handoffs": {day.isoformat(): n for day, n in handoffs.items()}},
+                          ensure_ascii=False)
     lines = [f"{'question':<16}{'reached':>9}{'answered':>9}{'stopped':>9}{'back':>7}"
              f"{'restart':>9}"]
     lines += [f"{s.step:<16}{s.reached:>9}{s.answered:>9}{s.stopped:>9}{s.back:>7}"
               f"{s.restart:>9}" for s in stages]
-    lines += [f"{'done':<16}{done:>9}", f"crisis replies given: {crisis}"]
+    lines += [f"{'done':<16}{done:>9}", f"crisis replies given: {crisis}",
+              f"asked to talk to a person: {sum(handoffs.values())}"]
+    lines += [f"  {day.isoformat()}  {n:>6}" for day, n in handoffs.items()]
     return "\n".join(lines)
 
 
@@ -104,9 +110,10 @@ def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | N
         click.echo(f"Tallies counted again from the referral records: {rows} rows.", err=True)
     with transaction(current_app) as session:
         if show_funnel:
-            stages, crisis, done = funnel(session, content, start and start.date(),
-                                          end and end.date())
-            click.echo(render_funnel(stages, crisis, done, as_json))
+            period = (start and start.date(), end and end.date())
+            stages, crisis, done = funnel(session, content, *period)
+            click.echo(render_funnel(stages, crisis, done, as_json,
+                                     handoffs_by_day(session, *period)))
             return
         result = counts(session, content, start and start.date(), end and end.date())
     if as_json:
