@@ -78,3 +78,24 @@ def test_oversized_body_gets_413(app, client):
     body = b"{" + b" " * (app.config["MAX_CONTENT_LENGTH"] + 1) + b"}"
     response = client.post("/callback", data=body, headers={"X-Line-Signature": "x"})
     assert response.status_code == 413
+
+
+def test_purge_forgets_a_handoff_once_its_silence_is_over_and_an_unfinished_finder(
+        app, runner, make_user):
+    asked, looking, going_on = make_user(), make_user(), make_user()
+    asked.say("相談員と話したい")
+    looking.say("窓口")
+    going_on.follow()
+    assert state_for(app, asked) == ("handoff", {})
+    assert purge(database(app), utcnow() + dt.timedelta(hours=23))[0] == 0
+    assert purge(database(app), utcnow() + dt.timedelta(hours=25))[0] == 2
+    assert state_for(app, asked) is None and state_for(app, looking) is None
+    assert state_for(app, going_on) == ("subject", {})
+
+
+def test_the_purge_command_uses_the_contents_handoff_hours(app, runner, line_user):
+    line_user.say("相談員と話したい")
+    with transaction(app) as session:
+        session.execute(update(Conversation).values(
+            updated_at=utcnow() - dt.timedelta(hours=25)))
+    assert "Deleted 1 idle or finished" in runner.invoke(args=["purge"]).output
