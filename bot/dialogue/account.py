@@ -56,6 +56,14 @@ class HandoffOffices:
     offices: tuple[str, ...]  # office ids: the referral's, shown as cards
 
 
+def fill(text: str, **values: str) -> str:
+    """Fill in a text's {names}; one `check` would refuse is shown as written, never an error."""
+    try:
+        return text.format(**values)
+    except (KeyError, ValueError, IndexError):
+        return text
+
+
 def today_in_japan() -> dt.date:
     """Return today's date in Japan, where the events happen."""
     return dt.datetime.now(JST).date()
@@ -88,7 +96,7 @@ def handoff_says(content: Content, offices: tuple[str, ...]) -> list:
     """Return who can be reached and when: the platform's channel, else the referral's offices."""
     handoff = content.handoff
     if handoff.contact.name:
-        where, cards = handoff.with_contact.format(name=handoff.contact.name), [Contact()]
+        where, cards = fill(handoff.with_contact, name=handoff.contact.name), [Contact()]
     elif offices:
         where, cards = handoff.with_offices, [HandoffOffices(offices)]
     else:

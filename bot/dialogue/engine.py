@@ -264,7 +264,7 @@ class Dialogue:
                            conv and conv[0], conv[1] if conv else {}, changed=False)
         offices = tuple(o.id for o in account.offices_serving(self.content, place))
         says = ([OfficesFound(place, offices)] if offices
-                else [Note(finder.none_found.format(place=place))])
+                else [Note(account.fill(finder.none_found, place=place))])
         was_open = conv is not None and FINDER_OPEN in conv[1]
         rest = self._finder_closed(conv)
         if rest is None:  # the finder was all there was: nothing is kept

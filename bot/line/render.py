@@ -117,7 +117,7 @@ class Renderer:
         if isinstance(say, FinderAsk):
             return self._finder_ask()
         if isinstance(say, OfficesFound):
-            found = self.content.finder.found.format(place=say.place)
+            found = account.fill(self.content.finder.found, place=say.place)
             return [TextMessage(text=found), self._office_cards(say.offices)]
         if isinstance(say, HandoffOffices):
             return [self._office_cards(say.offices)]
