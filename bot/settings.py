@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     LINE_CHANNEL_SECRET: str = ""
     LINE_CHANNEL_ACCESS_TOKEN: str = ""
     LINE_API_BASE_URL: str = "https://api.line.me"
+    # LINE's data host: rich menu images go there (`tsunagu richmenu deploy`).
+    LINE_API_DATA_BASE_URL: str = "https://api-data.line.me"
     LINE_REPLY_BUDGET: float = Field(1.2, gt=0, le=60)
     # Optional: a private test account that answers with a staged version (`tsunagu stage`).
     LINE_STAGING_CHANNEL_SECRET: str = ""
@@ -71,6 +73,8 @@ class Settings(BaseSettings):
     TSUNAGU_SECRET_KEY: str = ""
     TSUNAGU_CONTENT_DIR: Path = PROJECT_ROOT / "content"
     TSUNAGU_FLOWS_DIR: Path = PROJECT_ROOT / "flows"
+    # The font the rich menu image is drawn with (empty: a Japanese font Debian installs).
+    TSUNAGU_FONT: str = ""
     # Optional: with a Redis URL, replies go out through a queue after the webhook answers.
     TSUNAGU_REDIS_URL: str = ""
     # Several bots may share one Redis, each with its own stream.
@@ -93,7 +97,8 @@ class Settings(BaseSettings):
     TSUNAGU_THREADS: int | None = Field(None, gt=0)  # None: 8 with the reply queue, else 32
     TSUNAGU_LOG_LEVEL: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
-    _http = field_validator("LINE_API_BASE_URL")(lambda cls, url: http_url(url))
+    _http = field_validator("LINE_API_BASE_URL", "LINE_API_DATA_BASE_URL")(
+        lambda cls, url: http_url(url))
     _redis = field_validator("TSUNAGU_REDIS_URL")(lambda cls, url: redis_url(url))
     _allow = field_validator("TSUNAGU_ADMIN_ALLOW")(lambda cls, value: cidr_list(value))
 
@@ -138,6 +143,7 @@ def from_env(instance_path: str) -> dict:
         "LINE_CHANNEL_SECRET": s.LINE_CHANNEL_SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": s.LINE_CHANNEL_ACCESS_TOKEN,
         "LINE_API_BASE_URL": s.LINE_API_BASE_URL,
+        "LINE_API_DATA_BASE_URL": s.LINE_API_DATA_BASE_URL,
         "LINE_REPLY_BUDGET": s.LINE_REPLY_BUDGET,
         "LINE_STAGING_CHANNEL_SECRET": s.LINE_STAGING_CHANNEL_SECRET,
         "LINE_STAGING_CHANNEL_ACCESS_TOKEN": s.LINE_STAGING_CHANNEL_ACCESS_TOKEN,
@@ -145,6 +151,7 @@ def from_env(instance_path: str) -> dict:
         "TSUNAGU_SECRET_KEY": s.TSUNAGU_SECRET_KEY,
         "CONTENT_DIR": str(s.TSUNAGU_CONTENT_DIR),
         "FLOWS_DIR": str(s.TSUNAGU_FLOWS_DIR),
+        "FONT": s.TSUNAGU_FONT,
         "REDIS_URL": s.TSUNAGU_REDIS_URL,
         "REPLY_STREAM": s.TSUNAGU_REPLY_STREAM,
         "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
@@ -187,6 +194,7 @@ def check(app: Flask) -> None:
         config["TSUNAGU_SECRET_KEY"] = _dev_secret_key(app.instance_path)
     # Also checked here: a test or an embedding app may pass these in test_config.
     for name, key, valid in (("LINE_API_BASE_URL", "LINE_API_BASE_URL", http_url),
+                             ("LINE_API_DATA_BASE_URL", "LINE_API_DATA_BASE_URL", http_url),
                              ("TSUNAGU_REDIS_URL", "REDIS_URL", redis_url)):
         try:
             valid(config[key])
