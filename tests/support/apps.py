@@ -31,6 +31,7 @@ def make_app(database_url: str, line_api: LineApi, **config):
         "LINE_CHANNEL_SECRET": SECRET,
         "LINE_CHANNEL_ACCESS_TOKEN": TOKEN,
         "LINE_API_BASE_URL": line_api.url,
+        "LINE_API_DATA_BASE_URL": line_api.data_url,
         "TSUNAGU_SECRET_KEY": "test-secret-key",
         "LINE_CONNECTED": True,
         "TESTING": True,
@@ -44,7 +45,8 @@ def make_app(database_url: str, line_api: LineApi, **config):
 # The settings another worker needs to be the same bot on the same database; the environment
 # variables have the same names.
 APP_SETTINGS = ("DATABASE_URL", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN",
-                "LINE_API_BASE_URL", "TSUNAGU_SECRET_KEY", "LINE_REPLY_BUDGET")
+                "LINE_API_BASE_URL", "LINE_API_DATA_BASE_URL", "TSUNAGU_SECRET_KEY",
+                "LINE_REPLY_BUDGET")
 
 
 def twin_app(app, database_url: str | None = None):
