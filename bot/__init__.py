@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     publishing.init_app(app)
     site.init_app(app)  # the counselors' console at /admin and `tsunagu users`
     outbox.init_app(app)
-    commands.init_app(app)
+    commands.init_app(app, menu_errors=checks.menu_errors)  # `tsunagu richmenu`, `line`
     if webhook:
         # The LINE SDK takes a second to import; command-line tools do without it.
         from bot.line import client, runtime

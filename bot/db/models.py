@@ -173,3 +173,18 @@ class ReferralTally(Base):
     field: Mapped[str] = mapped_column(Text, primary_key=True)
     value: Mapped[str] = mapped_column(Text, primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RichMenuDeployment(Base):
+    """A rich menu `tsunagu richmenu deploy` created at LINE, and when it deleted it again."""
+
+    __tablename__ = "richmenu_deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rich_menu_id: Mapped[str] = mapped_column(String(128), unique=True)  # LINE's richMenuId
+    # SHA-256 of the rich menu object sent and of the image: the same menu deploys once.
+    checksum: Mapped[str] = mapped_column(String(64), index=True)
+    bundle_id: Mapped[str] = mapped_column(String(32), default="")  # the content it came from
+    deployed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deployed_by: Mapped[str] = mapped_column(String(128), default="")
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
