@@ -22,7 +22,7 @@ from bot.db.database import database, transaction
 from bot.db.models import AuditEntry, RichMenuDeployment
 from bot.line import menu_image, richmenu
 from bot.line.limits import MAX_MENU_IMAGE_BYTES
-from bot.studio.checks import check_command
+from bot.studio.checks import check_command, examine, require_fine
 from tests.support.apps import make_app
 from tests.support.line_api import (
     DATA_HOST,
@@ -416,7 +416,7 @@ def test_status_shows_what_line_has_next_to_what_tsunagu_deployed(app, runner, l
     assert lines[0] == "LINE has 2 rich menus."
     assert any(t.startswith(f"  {menu_id}: 'tsunagu メニュー', 6 areas, 2500×1686; the default, "
                             "deployed by tsunagu ") and "by tester" in t for t in lines)
-    assert ("  richmenu-byhand: '春のキャンペーン', 1 areas, 2500×843; not deployed by tsunagu"
+    assert ("  richmenu-byhand: '春のキャンペーン', 1 area, 2500×843; not deployed by tsunagu"
             in lines)
     assert f"The default, shown to everyone without a menu of their own: {menu_id}." in lines
 
@@ -434,3 +434,21 @@ def test_a_wrong_token_is_said_plainly(database_url, line_api):
     assert all("Authorization" in v for v in line_api.violations)
     line_api.clear()
     database(app).dispose()
+
+
+def test_a_version_without_richmenu_yaml_is_fine_but_has_nothing_to_deploy(app, line_api, root):
+    (root / MENU).unlink()
+    files = bundle.read_folders(root / "content", root / "flows")
+    assert not [p for p in examine(files).errors() if p.file == MENU]
+    older = bundle.parse(files)
+    require_fine(older)  # an older version still starts the bot
+
+    with pytest.raises(Exception, match="has no rich menu .* nothing to deploy"):
+        richmenu.deploy(app, older, "tester")
+    assert line_api.requests == []
+    # A richmenu.yaml with no areas, though, is an error.
+    text = (ROOT / MENU).read_text(encoding="utf-8")
+    (root / MENU).write_text(text.partition("areas:")[0] + "areas: []\n", encoding="utf-8")
+    result = CliRunner().invoke(check_command, ["--root", str(root)])
+    assert "rich menu: has 0 areas; LINE takes 1 to 20; give the menu at least one area" \
+        in result.output

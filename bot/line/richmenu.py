@@ -85,6 +85,9 @@ def prepare(app: Flask, content: Content, image_path: str | None = None) -> Prep
         raise click.ClickException("the rich menu needs fixing first (`tsunagu check` says "
                                    "the same):\n" + "\n".join(errors))
     menu = content.richmenu
+    if not menu.areas:
+        raise click.ClickException(f"content {content.bundle_id} has no rich menu "
+                                   "(content/richmenu.yaml): there is nothing to deploy")
     try:
         if image_path:
             try:
@@ -251,7 +254,8 @@ def status_lines(app: Flask) -> list[str]:
         made = (f"deployed by tsunagu {when(row.deployed_at)} by {row.deployed_by} (content "
                 f"{row.bundle_id})" if row else "not deployed by tsunagu")
         mark = "the default, " if menu.rich_menu_id == default else ""
-        said.append(f"  {menu.rich_menu_id}: {menu.name!r}, {len(menu.areas)} areas, "
+        areas = f"{len(menu.areas)} area{'' if len(menu.areas) == 1 else 's'}"
+        said.append(f"  {menu.rich_menu_id}: {menu.name!r}, {areas}, "
                     f"{menu.size.width}×{menu.size.height}; {mark}{made}")
     if default is None:
         said.append("No default rich menu: people see no menu (run `tsunagu richmenu deploy`).")

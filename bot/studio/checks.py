@@ -772,6 +772,8 @@ def _is_color(value: str) -> bool:
 @_menu_check
 def menu_has_areas_line_takes(c: Context) -> Iterator[Problem]:
     count = len(c.content.richmenu.areas)
+    if not count and bundle.RICHMENU not in c.docs:
+        return  # no richmenu.yaml (an older version): no menu, which deploy says
     if not 1 <= count <= MAX_MENU_AREAS:
         yield error(bundle.RICHMENU, _menu(c, "areas"),
                     f"has {count} areas; LINE takes 1 to {MAX_MENU_AREAS}",
