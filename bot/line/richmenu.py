@@ -161,7 +161,10 @@ def deploy(app: Flask, content: Content, who: str, image_path: str | None = None
     prepared = prepare(app, content, image_path)
     said = []
     if out:
-        Path(out).write_bytes(prepared.image)
+        try:
+            Path(out).write_bytes(prepared.image)
+        except OSError as err:
+            raise click.ClickException(f"cannot write {out}: {err.strerror}") from None
         said.append(f"Wrote the image to {out} ({_kind(prepared)}, "
                     f"{len(prepared.image):,} bytes).")
     last = next(iter(deployed(app)), None)
