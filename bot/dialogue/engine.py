@@ -183,9 +183,12 @@ class Dialogue:
         if action is not None:
             return self._menu(conv, *action)
         if conv is not None and FINDER_OPEN in conv[1]:
-            if isinstance(inp, Text) and self._command(inp) is None:
+            if self._kept(conv) is None:
+                conv = None  # under a state this flow does not know: there is nothing to keep
+            elif isinstance(inp, Text) and self._command(inp) is None:
                 return self._finder_typed(conv, inp.text)
-            conv = self._finder_closed(conv)  # a question's button, 戻る or 最初から: go on
+            else:
+                conv = self._finder_closed(conv)  # a question's button, 戻る or 最初から
         command = self._command(inp)
         if isinstance(inp, Postback) and self._tapped_again(conv, inp, command, since):
             state, answers = conv
@@ -236,11 +239,21 @@ class Dialogue:
     def _in_progress(self, conv) -> bool:
         return conv is not None and self.flow.step(conv[0]) is not None
 
+    def _kept(self, conv):
+        """Return the conversation if its state is one this engine keeps, else None."""
+        if conv is None or not (self._in_progress(conv) or conv[0] in (MENU, DONE)):
+            return None
+        return conv
+
+    def _unchanged(self, conv, says: list, counts: tuple = ()) -> Outcome:
+        kept = self._kept(conv)
+        return Outcome(says, kept and kept[0], kept[1] if kept else {}, changed=False,
+                       counts=counts)
+
     def _aside(self, conv, says: list, counts: tuple = ()) -> Outcome:
         """Say something beside the questionnaire, then ask its question again (if any)."""
         if not self._in_progress(conv):
-            return Outcome(says, conv and conv[0], conv[1] if conv else {}, changed=False,
-                           counts=counts)
+            return self._unchanged(conv, says, counts)
         state, answers = conv
         return Outcome([*says, Note(self.content.finder.resume), self._ask(state, answers)],
                        state, answers, changed=False, counts=counts)
@@ -260,8 +273,7 @@ class Dialogue:
     def _found(self, conv, place: str) -> Outcome:
         finder = self.content.finder
         if place not in self.content.municipalities:
-            return Outcome([Note(finder.not_understood), FinderAsk()],
-                           conv and conv[0], conv[1] if conv else {}, changed=False)
+            return self._unchanged(conv, [Note(finder.not_understood), FinderAsk()])
         offices = tuple(o.id for o in account.offices_serving(self.content, place))
         says = ([OfficesFound(place, offices)] if offices
                 else [Note(account.fill(finder.none_found, place=place))])
@@ -302,16 +314,16 @@ class Dialogue:
         action = self._menu_action(inp)
         if action is not None and action[0] == "handoff":  # asked again: the same answer
             if since is not None and since <= DOUBLE_TAP_WINDOW:
-                return Outcome([], HANDOFF, {}, changed=False)  # the same tap, twice
+                return Outcome([], *conv, changed=False)  # the same tap, twice
             says = account.handoff_says(self.content, account.handoff_offices(
                 self.content, action[1].get("o", "")))
-            return Outcome(says, HANDOFF, {}, changed=False)
+            return Outcome(says, *conv, changed=False)
         if action is not None:
             outcome = self._menu(None, *action)
         elif self._command(inp) == "restart":
             outcome = self._start(greet=False)
         else:
-            return Outcome([], HANDOFF, {}, changed=False)
+            return Outcome([], *conv, changed=False)
         outcome.says = [resumed, *outcome.says]
         outcome.changed = True  # the silence ends: its row is replaced or deleted
         return outcome
@@ -366,7 +378,7 @@ class Dialogue:
 
     def _crisis(self, conv) -> Outcome:
         if conv is not None and conv[0] == HANDOFF:  # answered, and the silence goes on
-            return Outcome([Crisis()], HANDOFF, {}, changed=False, counts=(("", CRISIS),))
+            return Outcome([Crisis()], *conv, changed=False, counts=(("", CRISIS),))
         if conv is None or self.flow.step(conv[0]) is None:
             return Outcome([Crisis()], None, changed=False, counts=(("", CRISIS),))
         state, answers = conv
