@@ -268,3 +268,46 @@ def test_counselors_see_how_many_asked_for_a_person_each_day(app, runner, client
     with transaction(app) as session:
         kept = session.scalars(select(FunnelCount)).all()
     assert {(c.step, c.event) for c in kept} == {("", "handoff")}, "no text, no one's id"
+
+
+def test_a_versions_funnel_beside_the_one_before(database_url, line_api, tmp_path):
+    import time
+
+    from tests.support.console import log_in, make_account
+    from tests.support.drafts import reword_first_question
+
+    app = make_app(database_url, line_api, CONTENT_REFRESH_SECONDS=0.05)
+    runner, client = app.test_cli_runner(), app.test_client()
+    root = copy_draft(tmp_path / "draft")
+    assert runner.invoke(args=["publish", "--root", str(root), "--note", "1"]).exit_code == 0
+    for _ in range(2):  # two people under version 1: one stops at the age question
+        user = LineUser(client, line_api)
+        user.follow()
+    user.tap("ご本人")
+    reword_first_question(root, "ご相談は、どなたについてですか？")
+    assert runner.invoke(args=["publish", "--root", str(root), "--note", "2"]).exit_code == 0
+    time.sleep(0.1)  # the workers' next look at the live pointer
+    LineUser(client, line_api).follow()  # one person under version 2, who stops at once
+    make_account(app, "sato", "counselor")
+    log_in(client, "sato")
+    page = client.get("/admin/funnel").text
+    assert "版2" in page and "版1（その前の版）" in page
+    first = page.split("<tbody>")[1].split("</tr>")[0]
+    cells = [c.split("<")[0] for c in first.split('class="num">')[1:]]
+    # 版2: 1 reached, 1 stopped (100%); 版1: 2 reached, 1 stopped (50%); +50 points.
+    assert cells == ["1", "1", "100.0%", "2", "1", "50.0%", "+50.0"]
+    assert "ご相談は、どなたについてですか？" in first
+    older = client.get("/admin/funnel?version=1").text
+    assert "この版の前に公開された版はありません" in older
+    assert client.get("/admin/funnel?version=abc").status_code == 200
+    database(app).dispose()
+
+
+def test_the_funnel_page_before_anything_is_published(app, client, line_user):
+    from tests.support.console import log_in, make_account
+
+    line_user.follow()
+    make_account(app, "sato", "counselor")
+    log_in(client, "sato")
+    page = client.get("/admin/funnel").text
+    assert "まだ公開された版はありません" in page and "下書き" in page

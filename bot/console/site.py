@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.console import accounts, admin, auth, dashboard, editors, exports, web
+from bot.console import accounts, admin, auth, dashboard, editors, exports, funnels, web
 
-PAGES = (dashboard, exports, editors, admin)  # imported for their views on the blueprint
+PAGES = (dashboard, funnels, exports, editors, admin)  # imported for their views on the blueprint
 PREVIEW = "/admin/preview"
 
 
