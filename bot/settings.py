@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     TSUNAGU_ADMIN_IDLE_MINUTES: int = Field(480, ge=1, le=7 * 24 * 60)
     # Comma-separated CIDRs allowed to reach /admin (empty: every address).
     TSUNAGU_ADMIN_ALLOW: str = ""
+    # How many reverse proxies in front of the app set X-Forwarded-For (and -Proto, -Host):
+    # the console's allow-list and login throttle then see the person's address, not the
+    # proxy's. 0: no proxy (the headers are ignored: anyone could send them).
+    TSUNAGU_PROXY_HOPS: int = Field(0, ge=0, le=5)
     # gunicorn.conf.py
     TSUNAGU_BIND: str = "0.0.0.0:8000"
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
@@ -160,6 +164,7 @@ def from_env(instance_path: str) -> dict:
         "CONTENT_REFRESH_SECONDS": s.TSUNAGU_CONTENT_REFRESH_SECONDS,
         "ADMIN_IDLE_MINUTES": s.TSUNAGU_ADMIN_IDLE_MINUTES,
         "ADMIN_ALLOW": s.TSUNAGU_ADMIN_ALLOW,
+        "PROXY_HOPS": s.TSUNAGU_PROXY_HOPS,
     }
 
 

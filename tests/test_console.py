@@ -198,6 +198,22 @@ def test_outside_the_allow_list_the_console_answers_403(database_url, line_api):
     database(app).dispose()
 
 
+def test_behind_a_proxy_the_allow_list_sees_the_forwarded_address(database_url, line_api):
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    direct = make_app(database_url, line_api, ADMIN_ALLOW="10.1.0.0/16")
+    forwarded = {"X-Forwarded-For": "10.1.2.3"}
+    assert direct.test_client().get("/admin/login", environ_base=proxy,
+                                    headers=forwarded).status_code == 403, "headers ignored"
+    behind = make_app(database_url, line_api, ADMIN_ALLOW="10.1.0.0/16", PROXY_HOPS=1)
+    client = behind.test_client()
+    assert client.get("/admin/login", environ_base=proxy, headers=forwarded).status_code == 200
+    # A person cannot add an address of their own: only the proxy's last hop counts.
+    spoofed = {"X-Forwarded-For": "10.1.2.3, 203.0.113.9"}
+    assert client.get("/admin/login", environ_base=proxy, headers=spoofed).status_code == 403
+    for app in (direct, behind):
+        database(app).dispose()
+
+
 @pytest.mark.parametrize(("name", "value"), [("TSUNAGU_ADMIN_ALLOW", "10.0.0.0/8,nope"),
                                            ("TSUNAGU_ADMIN_IDLE_MINUTES", "0"),
                                            ("TSUNAGU_ADMIN_IDLE_MINUTES", "8h")])

@@ -7,6 +7,7 @@ import ipaddress
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 blueprint = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                       static_folder="static/console", static_url_path="/assets")
@@ -117,3 +118,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form lives as long as its session
     csrf.init_app(app)
     app.extensions["tsunagu.console.allow"] = networks(app)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind a reverse proxy: take the person's address from the hops it vouches for.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
