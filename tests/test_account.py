@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.db.database import database, transaction
-from bot.db.models import Conversation, FunnelCount, Referral
+from bot.db.models import Conversation, FunnelCount, Referral, japan_date
 from bot.dialogue.account import today_in_japan
 from tests.support.apps import make_app
 from tests.support.conversations import state_for
@@ -262,7 +262,7 @@ def test_counselors_see_how_many_asked_for_a_person_each_day(app, runner, client
     make_account(app, "sato", "counselor")
     log_in(client, "sato")
     assert '<strong id="handoff-total">2</strong>' in client.get("/admin/").text
-    month = dt.datetime.now(dt.UTC).date().replace(day=1)
+    month = japan_date().replace(day=1)
     table = funnel_table(database(app), content_source(app).current(), month)
     assert next(r for r in table.rows if r[0] == "相談員と話したいと希望した")[1] == 2
     with transaction(app) as session:

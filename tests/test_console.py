@@ -16,7 +16,7 @@ from bot.content.bundle import bundle_id
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database, transaction
-from bot.db.models import AuditEntry, ConsoleUser, LoginAttempt, Referral, utcnow
+from bot.db.models import AuditEntry, ConsoleUser, LoginAttempt, Referral, japan_date, utcnow
 from bot.referrals import tallies
 from bot.referrals.stats import counts
 from bot.studio import library
@@ -413,7 +413,7 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
     refer(make_user, "秋田市", family=True)
     refer(make_user, "横手市")
     content = content_source(app).current()
-    this_year = fiscal.fiscal_year(dt.date.today())
+    this_year = fiscal.fiscal_year(japan_date())
     with transaction(app) as session:
         expected = counts(session, content, *fiscal.period(this_year))
         assert session.scalar(select(Referral.id).limit(1)) is not None
@@ -449,7 +449,7 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
 def test_the_dashboard_filters_by_year_and_months(client, app, make_user, accounts_made):
     refer(make_user, "秋田市")
     with transaction(app) as session:  # one referral of last fiscal year's May
-        last_year = fiscal.fiscal_year(dt.date.today()) - 1
+        last_year = fiscal.fiscal_year(japan_date()) - 1
         session.execute(update(Referral).values(month=dt.date(last_year, 5, 1)))
         tallies.rebuild(session)  # records changed by hand: count again
     refer(make_user, "横手市")

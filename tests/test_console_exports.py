@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 
 import openpyxl
@@ -12,13 +11,13 @@ from sqlalchemy import select
 
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import AuditEntry
+from bot.db.models import AuditEntry, japan_date
 from bot.referrals import exports
 from bot.referrals.retention import fiscal_year
 from tests.support.console import log_in, make_account
 from tests.support.conversations import answer_up_to_area
 
-TODAY = dt.date.today()
+TODAY = japan_date()
 FY = fiscal_year(TODAY)
 MONTH = TODAY.strftime("%Y-%m")
 

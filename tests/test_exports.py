@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTally, ReferralTarget
+from bot.db.models import Referral, ReferralTally, ReferralTarget, japan_date
 from bot.referrals import exports
 from bot.referrals.suppression import (
     MARK,
@@ -122,7 +122,7 @@ def test_soudan_rows_and_columns_sum_to_their_totals(app):
 def test_soudan_equals_referrals_made_through_the_webhook(app, make_user):
     play(make_user(), FAMILY_HIKIKOMORI)
     play(make_user(), FAMILY_HIKIKOMORI)
-    month = dt.date.today().replace(day=1)
+    month = japan_date().replace(day=1)
     table = soudan(app, fy=exports.fiscal_year(month))
     column = f"{month.month}月 家族"
     assert cell(table, "秋田県ひきこもり相談支援センター", column) == 2
@@ -330,8 +330,8 @@ def test_export_soudan_uses_the_configured_threshold(app, runner, tmp_path):
 def test_export_referrals_writes_one_row_per_record(app, runner, tmp_path, make_user):
     play(make_user(), FAMILY_HIKIKOMORI)
     add(app, dt.date(2020, 1, 1))  # outside the dates
-    add(app, dt.date.today().replace(day=1), staging=True)
-    today = dt.date.today()
+    add(app, japan_date().replace(day=1), staging=True)
+    today = japan_date()
     out = tmp_path / "r.csv"
     result = runner.invoke(args=["export", "referrals", "--from", today.replace(day=1)
                                  .isoformat(), "--to", today.isoformat(), "--format", "csv",

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select
 
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import FunnelCount
+from bot.db.models import FunnelCount, japan_date
 from bot.referrals.funnel import funnel
 from tests.support.conversations import answer_up_to_area
 from tests.support.events import redelivered, tap_event
@@ -100,12 +100,11 @@ def test_the_dashboard_shows_the_funnel(app, client, line_user):
 
 
 def test_the_monthly_workbook_has_the_funnel(app, line_user):
-    import datetime as dt
 
     from bot.referrals.exports import funnel_table
 
     answer_up_to_area(line_user)
-    month = dt.date.today().replace(day=1)
+    month = japan_date().replace(day=1)
     table = funnel_table(database(app), content_source(app).current(), month)
     rows = {row[0]: row[1:] for row in table.rows}
     assert rows["会話を始めた"][0] == 1 and rows["最後まで答えた（ご案内）"][0] == 0

@@ -8,7 +8,7 @@ from sqlalchemy import inspect, select
 
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTally, ReferralTarget
+from bot.db.models import Referral, ReferralTally, ReferralTarget, japan_date
 from bot.referrals.retention import first_kept_month, fiscal_year, purge_referrals
 from bot.studio.checks import problems
 from tests.support.apps import make_app
@@ -60,7 +60,7 @@ def test_the_note_follows_the_configured_years(database_url, line_api):
 def test_a_referral_keeps_each_answer_as_its_option_and_only_the_month(app, line_user):
     play(line_user, PERSONAS[0])  # types its age: "42"
     referral = only_referral(app)
-    assert referral.month == dt.datetime.now(dt.UTC).date().replace(day=1)
+    assert referral.month == japan_date().replace(day=1)
     assert "42" not in str(referral.answers.values()) and referral.answers["age"] == "40-44"
     kept = {c["name"] for c in inspect(database(app).engine).get_columns("referrals")}
     assert kept - {"id"} == set(NAMED)

@@ -171,3 +171,18 @@ def test_the_upgrade_tallies_the_referrals_already_stored(app, database_url):
     assert upgraded[(*april, "answer", "area", "秋田市")] == 2
     assert upgraded[(dt.date(2026, 5, 1), "v", False, "questionnaire", "",
                      "with_office", "", "")] == 1
+
+
+def test_a_referral_after_midnight_in_japan_counts_in_japans_month(app, line_user,
+                                                                    monkeypatch):
+    from bot.conversations import store
+    from bot.db.models import FunnelCount
+
+    # 1:30 on 1 December in Akita is still 30 November in UTC.
+    moment = dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC)
+    monkeypatch.setattr(store, "utcnow", lambda: moment)
+    play(line_user, PERSONAS[0])
+    with transaction(app) as session:
+        assert session.scalars(select(Referral.month)).all() == [dt.date(2026, 12, 1)]
+        assert set(session.scalars(select(ReferralTally.month))) == {dt.date(2026, 12, 1)}
+        assert set(session.scalars(select(FunnelCount.day))) == {dt.date(2026, 12, 1)}

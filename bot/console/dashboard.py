@@ -6,7 +6,6 @@ The figures are `bot.referrals.stats.counts` for the chosen months, so they equa
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, render_template, request
@@ -18,6 +17,7 @@ from bot.console.web import blueprint
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
+from bot.db.models import japan_date
 from bot.referrals.funnel import funnel, handoffs_by_day
 from bot.referrals.stats import counts
 
@@ -89,7 +89,7 @@ def _number(name: str, default: int, low: int, high: int) -> int:
 @requires("counselor")
 def show_dashboard():
     """Show a fiscal year's referral counts (or some of its months)."""
-    this_year = fiscal.fiscal_year(dt.date.today())
+    this_year = fiscal.fiscal_year(japan_date())
     year = _number("year", this_year, fiscal.REIWA_FIRST, this_year + 1)
     first, last = _number("from", 4, 1, 12), _number("to", 3, 1, 12)
     start, end = fiscal.period(year, first, last)

@@ -16,6 +16,7 @@ from bot.console.web import blueprint, error_page
 from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import database
+from bot.db.models import japan_date
 from bot.referrals import exports
 
 TYPES = {"csv": "text/csv; charset=utf-8",
@@ -68,7 +69,7 @@ def _threshold() -> int:
 @requires("counselor")
 def show_exports():
     """Show the downloads, with this fiscal year and last month chosen."""
-    today = dt.date.today()
+    today = japan_date()
     this_year = fiscal.fiscal_year(today)
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     years = [(y, fiscal.label(y)) for y in range(this_year, this_year - YEARS_SHOWN, -1)]

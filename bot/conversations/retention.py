@@ -22,7 +22,7 @@ from bot.content.flow import DONE
 from bot.content.source import content_source
 from bot.conversations.store import IDLE_LIMIT
 from bot.db.database import Database, database
-from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.db.models import Conversation, ProcessedEvent, japan_date, utcnow
 from bot.dialogue.account import HANDOFF, MENU
 from bot.dialogue.engine import DOUBLE_TAP_WINDOW
 from bot.referrals.retention import purge_referrals
@@ -61,7 +61,7 @@ def purge_command() -> None:
     hours = content_source(current_app).current().handoff.handoff_hours
     convs, events = purge(db, handoff=dt.timedelta(hours=hours))
     years = current_app.config["KEEP_REFERRAL_YEARS"]
-    referrals = purge_referrals(db, utcnow().date(), years)
+    referrals = purge_referrals(db, japan_date(), years)
     click.echo(f"Deleted {convs} idle or finished conversations, {events} old event ids and "
                f"{referrals} referral records kept {years} fiscal years after their own.")
 

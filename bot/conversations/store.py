@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.db.database import Database, database
-from bot.db.models import Conversation, FunnelCount, ProcessedEvent, utcnow
+from bot.db.models import Conversation, FunnelCount, ProcessedEvent, japan_date, utcnow
 from bot.referrals import record as records
 from bot.referrals import tallies
 from bot.referrals.record import Record
@@ -164,14 +164,14 @@ def _kind(row, decision: Decision) -> str:
 def _plan(key: str, event_id: str, row, decision: Decision, now) -> Change:
     params = {"k": key, "r": row.revision, "e": event_id, "now": now,
               "new_state": decision.state, "new_answers": decision.answers,
-              "bundle": decision.bundle_id, "day": now.date()}
+              "bundle": decision.bundle_id, "day": japan_date(now)}
     referral = decision.referral
     # Counters in one order: two events at once then lock their rows in the same order.
     counts = tuple(sorted(decision.counts))
     if referral is None:
         return Change(_kind(row, decision), params, counts=counts)
     return Change(_kind(row, decision), params, referral,
-                  referral.row(now.date(), decision.bundle_id), counts)
+                  referral.row(japan_date(now), decision.bundle_id), counts)
 
 
 def _write_in_transaction(conn: Connection, change: Change) -> None:

@@ -12,6 +12,14 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
+
+
+def japan_date(moment: dt.datetime | None = None) -> dt.date:
+    """Return the date in Japan at a moment (now by default): counts keep Japan's days."""
+    return (moment or utcnow()).astimezone(JST).date()
+
+
 class Base(DeclarativeBase):
     pass
 

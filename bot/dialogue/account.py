@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.content.schema import Content, Event, Office
+from bot.db.models import japan_date
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 # Reserved conversation answers (never on the questionnaire's path, so never in a referral).
 FINDER_OPEN = "finder"  # the finder waits for a municipality typed (or tapped)
 # The state of a conversation that is only the finder (no questionnaire in progress), and of
@@ -66,7 +66,7 @@ def fill(text: str, **values: str) -> str:
 
 def today_in_japan() -> dt.date:
     """Return today's date in Japan, where the events happen."""
-    return dt.datetime.now(JST).date()
+    return japan_date()
 
 
 def upcoming(content: Content, today: dt.date, programmes: set[str] | None = None

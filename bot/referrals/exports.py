@@ -26,7 +26,7 @@ from bot.content.source import content_source
 from bot.db import versions
 from bot.db.audit import audit
 from bot.db.database import Database, database
-from bot.db.models import Referral, ReferralTally
+from bot.db.models import Referral, ReferralTally, japan_date
 from bot.referrals.funnel import funnel, handoffs_by_day
 from bot.referrals.retention import fiscal_year
 from bot.referrals.suppression import MARK, merge_small, suppress
@@ -493,7 +493,7 @@ OUTPUT = click.option("-o", "--output", required=True, type=click.Path(dir_okay=
 @export_group.command("soudan")
 @with_appcontext
 @click.option("--fy", type=click.IntRange(2000, 2100), default=lambda: fiscal_year(
-    dt.date.today()), help="Fiscal year (April to March): 2026 is 令和8年度.")
+    japan_date()), help="Fiscal year (April to March): 2026 is 令和8年度.")
 @FORMAT
 @click.option("--public", is_flag=True,
               help="公表用: hide counts below TSUNAGU_SUPPRESS_BELOW (and what reveals them).")

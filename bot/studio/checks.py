@@ -30,6 +30,7 @@ from bot.content.bundle import AREAS, FLOW_FILE, MESSAGES, OFFICES, PROGRAMMES, 
 from bot.content.files import ContentError, Document, Issue
 from bot.content.flow import DONE, Step
 from bot.content.schema import AgeRange, Content, Office, Programme, Rule
+from bot.db.models import japan_date
 from bot.dialogue import engine
 from bot.dialogue.matching import NEAREST, Match, holds, match_rules, offices_for
 from bot.line.limits import (
@@ -114,7 +115,7 @@ class Context:
                  today: dt.date | None = None) -> None:
         self.content = content
         self.docs = docs or {}
-        self.today = today or dt.date.today()
+        self.today = today or japan_date()
 
     def line(self, file: str, *path) -> int | None:
         doc = self.docs.get(file)
