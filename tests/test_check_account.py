@@ -103,3 +103,17 @@ def test_an_account_text_over_lines_limit(root):
     edit(root, HANDOFF, 'asked: "相談員におつなぎします。"', 'asked: "' + "あ" * 5001 + '"')
     problem = the(found(root), HANDOFF, "is 5001 characters")
     assert problem.severity == ERROR and problem.item == "handoff 'asked'"
+
+
+def test_diff_shows_the_account_files_changes(root):
+    from bot.content import bundle
+    from bot.studio.diff import diff, summary
+
+    before = bundle.load(ROOT / "content", ROOT / "flows")
+    with_event(root)
+    edit(root, HANDOFF, "handoff_hours: 24", "handoff_hours: 48")
+    edit(root, "content/richmenu.yaml", "label: 緊急のとき", "label: きんきゅうのとき")
+    shown = summary(diff(before, bundle.load(root / "content", root / "flows")))
+    assert "+ イベント mensetsukai" in shown
+    assert "~ 設定 handoff\n    handoff_hours: 24 → 48" in shown
+    assert "~ メニューの区画 4\n    label: 緊急のとき → きんきゅうのとき" in shown

@@ -10,7 +10,7 @@ from bot.content.schema import Content
 KINDS = {
     "question": "質問", "option": "選択肢", "rule": "ルール", "programme": "取組",
     "office": "相談先", "message": "メッセージ", "region": "地域", "crisis_line": "緊急の相談先",
-    "setting": "設定",
+    "setting": "設定", "event": "イベント", "menu_area": "メニューの区画",
 }
 SHOWN = 60  # characters of an old or new value shown in a change
 
@@ -60,7 +60,12 @@ def _items(content: Content) -> dict[str, dict[str, dict]]:
         "setting": {"flow": {"flow": flow.flow, "start": flow.start,
                              "wording_from": flow.wording_from,
                              "order": [s.id for s in flow.steps],
-                             "crisis_words": content.safety.crisis_words}},
+                             "crisis_words": content.safety.crisis_words},
+                    # The account's files: each one setting, its fields by name.
+                    "richmenu": content.richmenu.model_dump(exclude={"areas"}),
+                    "finder": content.finder.model_dump(),
+                    "events": content.events.model_dump(exclude={"events"}),
+                    "handoff": content.handoff.model_dump()},
         "question": questions,
         "option": options,
         "rule": {r.id: r.model_dump() for r in rules},
@@ -69,6 +74,8 @@ def _items(content: Content) -> dict[str, dict[str, dict]]:
         "message": {k: {"text": v} for k, v in content.messages.items()},
         "region": {r.name: r.model_dump() for r in content.regions},
         "crisis_line": {c.name: c.model_dump() for c in content.safety.crisis_lines},
+        "event": {e.id: e.model_dump() for e in content.events.events},
+        "menu_area": {str(i + 1): a.model_dump() for i, a in enumerate(content.richmenu.areas)},
     }
 
 
