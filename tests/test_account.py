@@ -37,7 +37,8 @@ def test_the_finder_from_the_menu_finds_a_citys_offices_in_two_taps(app, line_us
     assert "大仙市の方がご相談できる窓口です。" in line_user.texts[0]
     shown = offices_shown(line_user)
     assert "ハローワーク大曲" in shown and "ハローワーク秋田" not in shown.split("■")[1]
-    assert state_for(app, line_user) is None, "a finder alone keeps no conversation"
+    # A finder alone keeps only which municipality was shown, for a double tap of its button.
+    assert state_for(app, line_user) == ("menu", {"finder_shown": "大仙市"})
 
 
 def test_a_town_tapped_and_a_name_typed(app, line_user):
@@ -59,7 +60,8 @@ def test_the_finder_in_the_middle_of_a_questionnaire_lets_it_go_on(app, line_use
     assert "横手市の方がご相談できる窓口です。" in line_user.texts[0]
     assert "質問の続きはこちらです。" in line_user.text
     assert "正社員" in line_user.buttons, "the question it interrupted, asked again"
-    assert state_for(app, line_user) == before
+    state, answers = state_for(app, line_user)
+    assert (state, {k: v for k, v in answers.items() if k != "finder_shown"}) == before
     for label in ("正社員", "いいえ", "とくにない", "まずは話を聞いてほしい", "中央", "秋田市"):
         line_user.tap(label)
     with transaction(app) as session:
@@ -311,3 +313,19 @@ def test_the_funnel_page_before_anything_is_published(app, client, line_user):
     log_in(client, "sato")
     page = client.get("/admin/funnel").text
     assert "まだ公開された版はありません" in page and "下書き" in page
+
+
+def test_a_double_tap_of_a_municipality_shows_its_offices_once(app, line_user):
+    line_user.follow()
+    line_user.tap("ご本人")
+    line_user.menu("finder")
+    data = line_user.card_data("湯沢市")
+    first = line_user.event("postback", postback={"data": data})
+    assert line_user.post(first).status_code == 200
+    assert "湯沢市の方がご相談できる窓口です。" in line_user.text
+    age_button = line_user.button_data("40〜44歳")  # the question, asked again below
+    again = line_user.event("postback", postback={"data": data})
+    assert line_user.post(again).status_code == 200 and line_user.messages == []
+    line_user.postback(age_button)  # the questionnaire goes on, and the marker goes
+    state, answers = state_for(app, line_user)
+    assert state == "employment" and "finder_shown" not in answers

@@ -14,6 +14,9 @@ from bot.db.models import japan_date
 
 # Reserved conversation answers (never on the questionnaire's path, so never in a referral).
 FINDER_OPEN = "finder"  # the finder waits for a municipality typed (or tapped)
+# The municipality whose offices were just shown, so that a double tap of its button shows
+# them once (for the double-tap window; the next answer or the purge drops it).
+FINDER_SHOWN = "finder_shown"
 # The state of a conversation that is only the finder (no questionnaire in progress), and of
 # one whose person asked for a counselor: the bot keeps silent while it lasts.
 MENU, HANDOFF = "menu", "handoff"

@@ -9,7 +9,16 @@ from urllib.parse import parse_qs, urlencode
 from bot.content.flow import DONE, Step
 from bot.content.schema import Content
 from bot.dialogue import account
-from bot.dialogue.account import FINDER_OPEN, HANDOFF, MENU, FinderAsk, Note, OfficesFound, Upcoming
+from bot.dialogue.account import (
+    FINDER_OPEN,
+    FINDER_SHOWN,
+    HANDOFF,
+    MENU,
+    FinderAsk,
+    Note,
+    OfficesFound,
+    Upcoming,
+)
 from bot.dialogue.answers import age_option, match_option, match_place, normalise, parse_age
 from bot.dialogue.crisis import CrisisWords
 from bot.dialogue.machine import Questionnaire
@@ -136,7 +145,8 @@ def _postback_fields(data: str) -> dict[str, str]:
 
 
 def _without_region(answers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in answers.items() if k != REGION_SHOWN}
+    """Return the answers without the double-tap markers of the last reply."""
+    return {k: v for k, v in answers.items() if k not in (REGION_SHOWN, FINDER_SHOWN)}
 
 
 def _without_finder(answers: dict[str, str]) -> dict[str, str]:
@@ -181,6 +191,8 @@ class Dialogue:
             conv = None  # the silence is over: as if there were no conversation
         action = self._menu_action(inp)
         if action is not None:
+            if self._place_tapped_again(conv, inp, action, since):
+                return Outcome([], *conv, changed=False)
             return self._menu(conv, *action)
         if conv is not None and FINDER_OPEN in conv[1]:
             if self._kept(conv) is None:
@@ -236,6 +248,14 @@ class Dialogue:
         says = [Upcoming()] if action == "events" else [about]
         return self._aside(conv, says)
 
+    def _place_tapped_again(self, conv, inp, action, since: dt.timedelta | None) -> bool:
+        """Tell whether a municipality's button is the one whose offices were just shown."""
+        name, fields = action
+        place = fields.get("p")
+        return (isinstance(inp, Postback) and name == "finder" and place is not None
+                and conv is not None and conv[1].get(FINDER_SHOWN) == place
+                and since is not None and since <= DOUBLE_TAP_WINDOW)
+
     def _in_progress(self, conv) -> bool:
         return conv is not None and self.flow.step(conv[0]) is not None
 
@@ -268,7 +288,7 @@ class Dialogue:
         """Return the conversation without its open finder (None if it was only the finder)."""
         if not self._in_progress(conv):
             return None
-        return conv[0], _without_finder(conv[1])
+        return conv[0], _without_region(_without_finder(conv[1]))
 
     def _found(self, conv, place: str) -> Outcome:
         finder = self.content.finder
@@ -277,12 +297,11 @@ class Dialogue:
         offices = tuple(o.id for o in account.offices_serving(self.content, place))
         says = ([OfficesFound(place, offices)] if offices
                 else [Note(account.fill(finder.none_found, place=place))])
-        was_open = conv is not None and FINDER_OPEN in conv[1]
         rest = self._finder_closed(conv)
-        if rest is None:  # the finder was all there was: nothing is kept
-            return Outcome(says, None, changed=conv is not None)
+        if rest is None:  # the finder was all there was: only the double-tap marker is kept
+            return Outcome(says, MENU, {FINDER_SHOWN: place})
         outcome = self._aside(rest, says)
-        outcome.answers, outcome.changed = rest[1], was_open
+        outcome.answers, outcome.changed = {**rest[1], FINDER_SHOWN: place}, True
         return outcome
 
     def _finder_typed(self, conv, text: str) -> Outcome:
