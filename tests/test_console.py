@@ -65,6 +65,32 @@ def test_a_login_opens_the_dashboard_and_a_logout_ends_it(client, app, accounts_
         assert user.last_login_at is not None
 
 
+def test_a_copied_session_cookie_stops_working_at_logout(client, app, accounts_made):
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    log_in(client, "sato")
+    copied = client.get_cookie(name).value
+    thief = app.test_client()
+    thief.set_cookie(name, copied)
+    assert thief.get("/admin/").status_code == 200, "the cookie is the session"
+    post_form(client, "/admin/", "/admin/logout")
+    assert thief.get("/admin/").status_code == 302, "ended with the logout"
+
+
+def test_a_new_password_or_disabling_ends_open_sessions(client, app, runner, accounts_made):
+    name = app.config.get("SESSION_COOKIE_NAME", "session")
+    log_in(client, "sato")
+    assert client.get("/admin/").status_code == 200
+    with app.app_context():
+        from bot.console import accounts
+
+        accounts.set_password("sato", "another long password", "admin")
+    assert client.get("/admin/").status_code == 302
+    log_in(client, "sato", "another long password")
+    assert client.get("/admin/").status_code == 200 and client.get_cookie(name)
+    assert runner.invoke(args=["users", "disable", "sato"]).exit_code == 0
+    assert client.get("/admin/").status_code == 302
+
+
 def test_a_wrong_password_is_refused_and_audited(client, app, accounts_made):
     response = log_in(client, "sato", "wrong password!")
     assert response.status_code == 401 and "名前かパスワードが違います" in response.text

@@ -70,11 +70,20 @@ def add(name: str, role: str, password: str, who: str) -> None:
         record(session, who, "user_add", f"{name} ({role})")
 
 
+def end_sessions(user_id: int) -> None:
+    """End every session of an account, wherever it is open (a copied cookie too)."""
+    with transaction() as session:
+        user = session.get(ConsoleUser, user_id)
+        if user is not None:
+            user.session_epoch += 1
+
+
 def set_disabled(name: str, disabled: bool, who: str) -> None:
     """Disable (or enable) an account (audited)."""
     with transaction() as session:
         user = _existing(session, name)
         user.disabled = disabled
+        user.session_epoch += 1
         record(session, who, "user_disable" if disabled else "user_enable", name)
 
 
@@ -82,7 +91,9 @@ def set_password(name: str, password: str, who: str) -> None:
     """Give an account a new password (audited)."""
     hashed = hash_password(password)
     with transaction() as session:
-        _existing(session, name).password_hash = hashed
+        user = _existing(session, name)
+        user.password_hash = hashed
+        user.session_epoch += 1  # a password changed because it leaked: end its sessions
         record(session, who, "user_passwd", name)
 
 

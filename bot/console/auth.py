@@ -45,6 +45,11 @@ class User(UserMixin):
 
     def __init__(self, row: ConsoleUser) -> None:
         self.id, self.name, self.role = row.id, row.name, row.role
+        self.epoch = row.session_epoch
+
+    def get_id(self) -> str:
+        """Return the session's id: the account and its epoch (see ConsoleUser)."""
+        return f"{self.id}.{self.epoch}"
 
     def may(self, role: str) -> bool:
         """Tell whether this user may open pages of this role."""
@@ -52,11 +57,17 @@ class User(UserMixin):
 
 
 @login_manager.user_loader
-def _load(user_id: str) -> User | None:
-    # A disabled account's open sessions end with its next request.
+def _load(session_id: str) -> User | None:
+    # A disabled account's open sessions end with its next request, and so does a session
+    # of an epoch the account has left (logged out, new password).
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
     with transaction() as db:
-        row = db.get(ConsoleUser, int(user_id)) if user_id.isdigit() else None
-        return User(row) if row is not None and not row.disabled else None
+        row = db.get(ConsoleUser, int(user_id))
+        if row is None or row.disabled or row.session_epoch != int(epoch):
+            return None
+        return User(row)
 
 
 def requires(role: str):
@@ -184,6 +195,7 @@ def log_out():
     """End the session."""
     if current_user.is_authenticated:
         audit(current_user.name, "logout")
+        accounts.end_sessions(current_user.id)
     logout_user()
     session.clear()
     flash("ログアウトしました。")

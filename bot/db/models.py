@@ -116,6 +116,9 @@ class ConsoleUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, never the password
     role: Mapped[str] = mapped_column(String(16))  # "counselor" | "editor" | "admin"
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Part of every session's id: raised at logout, a new password or disabling, so a copied
+    # session cookie stops working then (a signed cookie cannot be taken back otherwise).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
