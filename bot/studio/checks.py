@@ -694,27 +694,27 @@ def results_fit_line(c: Context) -> Iterator[Problem]:
                 long_alts.append((alt, result))
         if len(found.offices) > MAX_BUBBLES:
             many_cards.append((len(found.offices), result))
-    if long_texts:
-        size, worst = max(long_texts, key=lambda pair: pair[0])
+    yield from _worst(c, long_texts, lambda n, size, who: (
+        f"{n} results are longer than LINE's {MAX_TEXT} characters (the longest, {size}, for "
+        f"{who}); the bot would cut them"),
+        "give fewer programmes to the same answers, or shorten the programmes' one_line")
+    yield from _worst(c, long_alts, lambda n, size, who: (
+        f"{n} office lists are longer than a card's {MAX_ALT_TEXT} characters of notification "
+        f"text (the longest, {size}, for {who}); the bot would cut them"),
+        "give fewer offices to the same answers")
+    yield from _worst(c, many_cards, lambda n, count, who: (
+        f"{n} results give more than {MAX_BUBBLES} offices (the most, {count}, for {who}); "
+        f"LINE shows {MAX_BUBBLES} cards, so the rest are never seen"),
+        "give fewer offices to the same answers")
+
+
+def _worst(c: Context, cases: list, says: Callable[[int, int, str], str],
+           fix: str) -> Iterator[Problem]:
+    """Yield one error for results over one limit: how many, and the worst one's answers."""
+    if cases:
+        size, worst = max(cases, key=lambda pair: pair[0])
         yield error(RULES, c.rule(_rule_of(c, worst.match)),
-                    f"{len(long_texts)} results are longer than LINE's {MAX_TEXT} characters "
-                    f"(the longest, {size}, for {describe(c.content, worst.example)}); the bot "
-                    "would cut them", "give fewer programmes to the same answers, or shorten "
-                    "the programmes' one_line")
-    if long_alts:
-        size, worst = max(long_alts, key=lambda pair: pair[0])
-        yield error(RULES, c.rule(_rule_of(c, worst.match)),
-                    f"{len(long_alts)} office lists are longer than a card's {MAX_ALT_TEXT} "
-                    f"characters of notification text (the longest, {size}, for "
-                    f"{describe(c.content, worst.example)}); the bot would cut them",
-                    "give fewer offices to the same answers")
-    if many_cards:
-        count, worst = max(many_cards, key=lambda pair: pair[0])
-        yield error(RULES, c.rule(_rule_of(c, worst.match)),
-                    f"{len(many_cards)} results give more than {MAX_BUBBLES} offices (the "
-                    f"most, {count}, for {describe(c.content, worst.example)}); LINE shows "
-                    f"{MAX_BUBBLES} cards, so the rest are never seen",
-                    "give fewer offices to the same answers")
+                    says(len(cases), size, describe(c.content, worst.example)), fix)
 
 
 def _rule_of(c: Context, found: Match) -> Rule:
