@@ -117,3 +117,12 @@ def test_diff_shows_the_account_files_changes(root):
     assert "+ イベント mensetsukai" in shown
     assert "~ 設定 handoff\n    handoff_hours: 24 → 48" in shown
     assert "~ メニューの区画 4\n    label: 緊急のとき → きんきゅうのとき" in shown
+
+
+def test_a_result_over_lines_limits_is_one_error_naming_the_worst(root):
+    edit(root, "content/programmes.yaml",
+         "one_line: 専門窓口で、計画を立てて相談から就職後の定着まで続けて支援します。",
+         "one_line: " + "長い説明" * 1300)
+    problem = the(found(root), "content/rules.yaml", "results are longer than LINE's 5000")
+    assert problem.severity == ERROR and "the longest" in problem.message
+    assert "shorten the programmes' one_line" in problem.fix
