@@ -452,3 +452,21 @@ def test_a_version_without_richmenu_yaml_is_fine_but_has_nothing_to_deploy(app, 
     result = CliRunner().invoke(check_command, ["--root", str(root)])
     assert "rich menu: has 0 areas; LINE takes 1 to 20; give the menu at least one area" \
         in result.output
+
+
+def test_status_says_whether_the_contents_menu_is_the_one_deployed(app, runner, line_api,
+                                                                   root):
+    def last_line() -> str:
+        result = runner.invoke(args=["richmenu", "status"])
+        assert result.exit_code == 0, result.output
+        return result.output.splitlines()[-1]
+
+    assert last_line() == "The content's menu is not deployed yet: run `tsunagu richmenu deploy`."
+    assert deploy(runner).exit_code == 0
+    assert last_line() == f"The content's menu is the one deployed ({line_api.default_richmenu})."
+    text = (root / MENU).read_text(encoding="utf-8")
+    (root / MENU).write_text(text.replace("label: 緊急のとき", "label: いますぐ相談したい"),
+                             encoding="utf-8")
+    assert runner.invoke(args=["publish", "--root", str(root), "--note", "menu"]).exit_code == 0
+    content_source(app).refresh()
+    assert last_line().startswith("The content's menu differs from the one deployed")

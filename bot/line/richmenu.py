@@ -270,7 +270,26 @@ def status_lines(app: Flask) -> list[str]:
         if menu_id not in {m.rich_menu_id for m in menus}:
             said.append(f"tsunagu deployed {menu_id} ({when(row.deployed_at)}), which LINE "
                         "no longer has; the next deploy forgets it.")
+    said.append(_compared(app, next(iter(ours.values()), None)))
     return said
+
+
+def _compared(app: Flask, last: RichMenuDeployment | None) -> str:
+    """Say whether the content's menu (drawn) is the one tsunagu deployed last."""
+    content = content_source(app).current()
+    if not content.richmenu.areas:
+        return "The content has no rich menu (content/richmenu.yaml)."
+    try:
+        prepared = prepare(app, content)
+    except click.ClickException:
+        return ("The content's rich menu does not pass the checks or cannot be drawn: "
+                "`tsunagu richmenu deploy --dry-run` says why.")
+    if last is None:
+        return "The content's menu is not deployed yet: run `tsunagu richmenu deploy`."
+    if prepared.checksum == last.checksum:
+        return f"The content's menu is the one deployed ({last.rich_menu_id})."
+    return ("The content's menu differs from the one deployed (or that one was sent with "
+            "--image): run `tsunagu richmenu deploy` to send it.")
 
 
 # ---- `tsunagu richmenu` -------------------------------------------------------------------
