@@ -38,19 +38,24 @@ def _last_day(month_end: dt.date) -> dt.date:
     return following - dt.timedelta(days=1)
 
 
+def _within(query, start: dt.date | None, end: dt.date | None):
+    """Keep the counters of the months from start to end (a bound counts its whole month)."""
+    if start:
+        query = query.where(FunnelCount.day >= start.replace(day=1))
+    if end:
+        query = query.where(FunnelCount.day <= _last_day(end))
+    return query
+
+
 HANDOFF = "handoff"  # the counter of people asking to talk to a person (bot.dialogue.account)
 
 
 def handoffs_by_day(session: Session, start: dt.date | None = None,
                     end: dt.date | None = None) -> dict[dt.date, int]:
     """Return how many asked to talk to a person on each day of the months (days with any)."""
-    query = (select(FunnelCount.day, func.sum(FunnelCount.count))
-             .where(FunnelCount.event == HANDOFF).group_by(FunnelCount.day)
-             .order_by(FunnelCount.day))
-    if start:
-        query = query.where(FunnelCount.day >= start.replace(day=1))
-    if end:
-        query = query.where(FunnelCount.day <= _last_day(end))
+    query = _within(select(FunnelCount.day, func.sum(FunnelCount.count))
+                    .where(FunnelCount.event == HANDOFF).group_by(FunnelCount.day)
+                    .order_by(FunnelCount.day), start, end)
     return {day: int(n) for day, n in session.execute(query).all() if n}
 
 
@@ -62,12 +67,8 @@ def funnel(session: Session, content: Content, start: dt.date | None = None,
     Return each question in the flow's order (then the referral, "done"), the crisis replies
     given, and the referrals reached.
     """
-    query = select(FunnelCount.step, FunnelCount.event, func.sum(FunnelCount.count)).group_by(
-        FunnelCount.step, FunnelCount.event)
-    if start:
-        query = query.where(FunnelCount.day >= start.replace(day=1))
-    if end:
-        query = query.where(FunnelCount.day <= _last_day(end))
+    query = _within(select(FunnelCount.step, FunnelCount.event, func.sum(FunnelCount.count))
+                    .group_by(FunnelCount.step, FunnelCount.event), start, end)
     if bundle_ids is not None:
         query = query.where(FunnelCount.bundle_id.in_(bundle_ids))
     found = {(step, event): int(n) for step, event, n in session.execute(query).all()}
