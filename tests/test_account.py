@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 
 from bot.db.database import database, transaction
 from bot.db.models import Conversation, FunnelCount, Referral, japan_date
-from bot.dialogue.account import today_in_japan
 from tests.support.apps import make_app
 from tests.support.conversations import state_for
 from tests.support.drafts import copy_draft, edit
@@ -95,7 +94,7 @@ def test_an_unknown_place_in_a_finder_button_changes_nothing(app, line_user):
 @pytest.fixture
 def events_app(database_url, line_api, tmp_path):
     root = copy_draft(tmp_path)
-    today = today_in_japan()
+    today = japan_date()
     events = "\n".join([
         "events:",
         "  - id: soon",

@@ -9,6 +9,8 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot.db.models import JST
+
 blueprint = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                       static_folder="static/console", static_url_path="/assets")
 csrf = CSRFProtect()
@@ -45,7 +47,6 @@ def allowed(address: str | None, allow: list) -> bool:
     return any(ip in network for network in allow)
 
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 @blueprint.app_template_filter("jst")

@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.content.schema import Content, Event, Office
-from bot.db.models import japan_date
 
 # Reserved conversation answers (never on the questionnaire's path, so never in a referral).
 FINDER_OPEN = "finder"  # the finder waits for a municipality typed (or tapped)
@@ -65,11 +64,6 @@ def fill(text: str, **values: str) -> str:
         return text.format(**values)
     except (KeyError, ValueError, IndexError):
         return text
-
-
-def today_in_japan() -> dt.date:
-    """Return today's date in Japan, where the events happen."""
-    return japan_date()
 
 
 def upcoming(content: Content, today: dt.date, programmes: set[str] | None = None

@@ -18,6 +18,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.content.schema import Content, CrisisLine, Event, Office, Programme
+from bot.db.models import japan_date
 from bot.dialogue import account
 from bot.dialogue.account import (
     Contact,
@@ -193,7 +194,7 @@ class Renderer:
                                 for p in shown.values())
         notes = "".join(f"\n\n{self.content.message(key)}" for key in result.match.says)
         offices = result.match.offices[:MAX_BUBBLES]
-        events = account.upcoming(self.content, account.today_in_japan(),
+        events = account.upcoming(self.content, japan_date(),
                                   {p.id for p in result.match.programmes})
         cards = [self._office_cards(tuple(o.id for o in offices))]
         if events:
@@ -243,7 +244,7 @@ class Renderer:
             altText=f"{text}\n{places}"[:MAX_ALT_TEXT], contents=FlexCarousel(contents=bubbles))]
 
     def _upcoming(self) -> list[dict]:
-        events = account.upcoming(self.content, account.today_in_japan())
+        events = account.upcoming(self.content, japan_date())
         texts = self.content.events
         if not events:
             return [TextMessage(text=texts.none_upcoming).to_dict()]
@@ -264,14 +265,7 @@ class Renderer:
             if detail:
                 body.append(FlexText(text=detail, size="xs", color="#666666", wrap=True,
                                      margin="sm"))
-        buttons = []
-        if event.url:
-            buttons.append(FlexButton(style="primary", height="sm", action=URIAction(
-                label=self.content.message("office_web"), uri=event.url)))
-        if office is not None and office.phone:
-            buttons.append(FlexButton(style="link", height="sm", action=URIAction(
-                label=self.content.message("office_call"), uri=tel_uri(office.phone))))
-        footer = FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None
+        footer = self._footer(office.phone if office else "", event.url, main="web")
         return FlexBubble(size="kilo", body=FlexBox(layout="vertical", contents=body),
                           footer=footer)
 
@@ -282,14 +276,7 @@ class Renderer:
         for detail in (contact.how, contact.hours):
             if detail:
                 body.append(FlexText(text=detail, size="sm", wrap=True, margin="md"))
-        buttons = []
-        if contact.phone:
-            buttons.append(FlexButton(style="primary", height="sm", action=URIAction(
-                label=self.content.message("office_call"), uri=tel_uri(contact.phone))))
-        if contact.url:
-            buttons.append(FlexButton(style="link", height="sm", action=URIAction(
-                label=self.content.message("office_web"), uri=contact.url)))
-        footer = FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None
+        footer = self._footer(contact.phone, contact.url)
         details = [contact.name, contact.how, contact.hours,
                    f"TEL {contact.phone}" if contact.phone else "", contact.url]
         return FlexMessage(altText="\n".join(d for d in details if d)[:MAX_ALT_TEXT],
@@ -319,16 +306,21 @@ class Renderer:
             if detail:
                 body.append(FlexText(text=detail, size="xs", color="#666666", wrap=True,
                                      margin="sm"))
-        buttons = []
-        if office.phone:
-            buttons.append(FlexButton(style="primary", height="sm", action=URIAction(
-                label=self.content.message("office_call"), uri=tel_uri(office.phone))))
-        if office.url:
-            buttons.append(FlexButton(style="link", height="sm", action=URIAction(
-                label=self.content.message("office_web"), uri=office.url)))
-        if not buttons:
+        footer = self._footer(office.phone, office.url)
+        if footer is None:
             body.append(FlexText(text=self.content.message("office_contact_unknown"), size="xs",
                                  color="#999999", wrap=True, margin="md"))
-        footer = FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None
         return FlexBubble(size="kilo", body=FlexBox(layout="vertical", contents=body),
                           footer=footer)
+
+    def _footer(self, phone: str, url: str, main: str = "call") -> FlexBox | None:
+        """Return a card's call and web buttons, `main` first and standing out (None: neither)."""
+        actions = {
+            "call": phone and URIAction(label=self.content.message("office_call"),
+                                        uri=tel_uri(phone)),
+            "web": url and URIAction(label=self.content.message("office_web"), uri=url),
+        }
+        order = (main, *(kind for kind in actions if kind != main))
+        buttons = [FlexButton(style="primary" if kind == main else "link", height="sm",
+                              action=actions[kind]) for kind in order if actions[kind]]
+        return FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None

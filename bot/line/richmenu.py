@@ -28,12 +28,11 @@ from bot.content.schema import Content, MenuArea, RichMenu
 from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import transaction
-from bot.db.models import RichMenuDeployment, utcnow
+from bot.db.models import JST, RichMenuDeployment, utcnow
 from bot.dialogue.engine import menu_data
 from bot.line import channel, menu_image
 from bot.line.channel import TIMEOUT, LineProblem, talking_to_line
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 MenuErrors = Callable[[Content], list[str]]  # the rich-menu rules of `tsunagu check`
 _KEY = "tsunagu.richmenu.errors"
 

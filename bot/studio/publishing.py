@@ -21,10 +21,9 @@ from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database
+from bot.db.models import JST
 from bot.studio import checks, library
 from bot.studio.diff import diff, summary
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 def check_errors(files: Mapping[str, bytes]) -> list[str]:
