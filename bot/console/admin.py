@@ -14,6 +14,7 @@ from bot.console.web import blueprint, jst
 from bot.db.audit import audit
 from bot.db.database import transaction
 from bot.db.models import AuditEntry
+from bot.referrals.exports import csv_cell
 
 SHOWN = 200  # audit entries on the page; the CSV has them all
 # What each audit action is called on the page (the CSV keeps the codes, for filtering).
@@ -25,7 +26,6 @@ ACTIONS = {
     "user_passwd": "パスワード変更", "user_role": "役割の変更",
     "richmenu_deploy": "リッチメニューの配信",
 }
-FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run a cell starting so
 
 
 @blueprint.get("/accounts")
@@ -91,10 +91,6 @@ def show_audit():
     return render_template("console/audit.html", entries=_entries(SHOWN), actions=ACTIONS)
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA) else value
-
-
 @blueprint.get("/audit.csv")
 @requires("admin")
 def export_audit():
@@ -103,7 +99,8 @@ def export_audit():
     writer = csv.writer(out)
     writer.writerow(["id", "日時", "誰が", "操作", "内容"])
     for e in _entries():
-        writer.writerow([e.id, jst(e.at), _cell(e.who), _cell(e.action), _cell(e.detail)])
+        writer.writerow([e.id, jst(e.at), csv_cell(e.who), csv_cell(e.action),
+                         csv_cell(e.detail)])
     audit(who(), "audit_export", "audit_log.csv")
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=audit_log.csv"})

@@ -38,6 +38,18 @@ Value = int | str | None
 FY_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 SUBJECTS = (("self", "本人"), ("family", "家族"))
 DEFAULT_SUPPRESS_BELOW = 10
+# A spreadsheet runs a cell that starts so as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Tell whether a spreadsheet would take this text for a formula."""
+    return text.startswith(FORMULA_STARTS)
+
+
+def csv_cell(value: Value) -> Value:
+    """Return a CSV cell's value that no spreadsheet runs: a formula-like text gets a "'"."""
+    return f"'{value}" if isinstance(value, str) and looks_like_formula(value) else value
 
 
 @dataclass
@@ -92,7 +104,7 @@ def to_csv(table: Table) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     for line in _lines(table):
-        writer.writerow(["" if cell is None else cell for cell in line])
+        writer.writerow(["" if cell is None else csv_cell(cell) for cell in line])
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -107,15 +119,15 @@ def to_xlsx(tables: Table | Sequence[Table]) -> bytes:
     bold = Font(bold=True)
     for table in tables:
         sheet = book.create_sheet(table.sheet[:31])
-        sheet.append([table.title])
+        _append(sheet, [table.title])
         sheet.cell(1, 1).font = Font(bold=True, size=14)
         for label, value in table.meta:
-            sheet.append([label, value])
+            _append(sheet, [label, value])
             sheet.cell(sheet.max_row, 1).font = bold
         sheet.append([])
         first_header = sheet.max_row + 1
         for header in table.header_rows:
-            sheet.append(header)
+            _append(sheet, header)
             for cell in sheet[sheet.max_row]:
                 cell.font = bold
                 cell.alignment = Alignment(horizontal="center", wrap_text=True)
@@ -123,17 +135,26 @@ def to_xlsx(tables: Table | Sequence[Table]) -> bytes:
             _merge_groups(sheet, table, first_header)
         first_data = sheet.max_row + 1
         for row in table.rows:
-            sheet.append(row)
+            _append(sheet, row)
             for cell in sheet[sheet.max_row][table.label_columns:]:
                 if cell.value == MARK:
                     cell.alignment = Alignment(horizontal="right")
         for note in table.notes:
-            sheet.append([f"注：{note}"])
+            _append(sheet, [f"注：{note}"])
         sheet.freeze_panes = sheet.cell(first_data, table.label_columns + 1)
         sheet.column_dimensions["A"].width = 36
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _append(sheet, values: Sequence[Value]) -> None:
+    """Append a row whose texts stay texts: openpyxl would store "=..." as a formula."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and looks_like_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True  # and Excel keeps it a text when someone edits the cell
 
 
 def _merge_groups(sheet, table: Table, row: int) -> None:

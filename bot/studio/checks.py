@@ -47,6 +47,7 @@ from bot.line.limits import (
     MAX_URI,
     URI_SCHEMES,
 )
+from bot.referrals.exports import looks_like_formula
 
 ERROR, WARNING = "error", "warning"
 READABLE = 400  # characters of one bubble a person reads comfortably on a phone (not LINE's)
@@ -273,6 +274,36 @@ def offices_serve_real_areas(c: Context) -> Iterator[Problem]:
                             f"serves {area!r}, which is not a municipality in areas.yaml",
                             "fix the name" + _did_you_mean(area, known)
                             + " or use \"*\" for the whole prefecture")
+
+
+def _exported_names(c: Context) -> Iterator[tuple[str, tuple[str, int | None], str, str]]:
+    """Yield (file, where, field, text) of every name the counts' files (XLSX, CSV) show."""
+    for office in c.content.offices.values():
+        for name in ("id", "name"):
+            yield OFFICES, c.office(office, name), name, getattr(office, name)
+    for programme in c.content.programmes.values():
+        for name in ("id", "item", "name", "kpi"):
+            yield PROGRAMMES, c.programme(programme, name), name, getattr(programme, name)
+    for region in c.content.regions:
+        yield AREAS, c.region(region.name, "name"), "name", region.name
+        for i, municipality in enumerate(region.municipalities):
+            yield AREAS, c.region(region.name, "municipalities", i), "municipality", municipality
+    for step in c.content.flow.steps:
+        yield FLOW_FILE, c.step(step, "id"), "id", step.id
+        for option in step.options:
+            for name in ("value", "label"):
+                yield (FLOW_FILE, c.option(step, option.value, name), name,
+                       getattr(option, name))
+
+
+@check
+def names_are_not_formulas(c: Context) -> Iterator[Problem]:
+    for file, where, name, text in _exported_names(c):
+        if looks_like_formula(text):
+            yield error(file, where, f"its {name} {text[:30]!r} starts with {text[0]!r}: a "
+                        "spreadsheet opening the exported counts would run it as a formula",
+                        f"remove the leading {text[0]!r} (or write it in full width, as "
+                        "＝ ＋ －)")
 
 
 @check
