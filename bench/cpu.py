@@ -66,7 +66,7 @@ def post(http, event: dict) -> None:
 
 
 def event(user: str, kind: str, **fields) -> dict:
-    return {"type": kind, "mode": "active", "timestamp": 1700000000000,
+    return {"type": kind, "mode": "active", "timestamp": int(time.time() * 1000),
             "source": {"type": "user", "userId": user},
             "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
             "deliveryContext": {"isRedelivery": False}, "replyToken": uuid.uuid4().hex,

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from urllib.parse import urlencode
 
@@ -235,7 +236,7 @@ USER_MARK, EVENT_MARK, TOKEN_MARK = "Uplaceholder", "01PLACEHOLDER", "placeholde
 
 def sample_event(kind: str) -> dict:
     """Return a valid event of one kind, with placeholder ids to make fresh per example."""
-    event = {"type": kind, "mode": "active", "timestamp": 1700000000000,
+    event = {"type": kind, "mode": "active", "timestamp": int(time.time() * 1000),
              "source": {"type": "user", "userId": USER_MARK}, "webhookEventId": EVENT_MARK,
              "deliveryContext": {"isRedelivery": False}, "replyToken": TOKEN_MARK}
     content = {

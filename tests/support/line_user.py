@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 import uuid
 
 from tests.support.line_api import LineApi
@@ -35,7 +36,7 @@ class LineUser:
 
     def event(self, kind: str, **fields) -> dict:
         self.last_token = uuid.uuid4().hex
-        return {"type": kind, "mode": "active", "timestamp": 1700000000000,
+        return {"type": kind, "mode": "active", "timestamp": int(time.time() * 1000),
                 "source": {"type": "user", "userId": self.user_id},
                 "webhookEventId": "01" + uuid.uuid4().hex[:24].upper(),
                 "deliveryContext": {"isRedelivery": False},
