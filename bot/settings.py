@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     # the console's allow-list and login throttle then see the person's address, not the
     # proxy's. 0: no proxy (the headers are ignored: anyone could send them).
     TSUNAGU_PROXY_HOPS: int = Field(0, ge=0, le=5)
+    # Console password checks run at once per process (each takes argon2's 64 MiB); a login
+    # past them answers 503 "try again".
+    TSUNAGU_LOGIN_CONCURRENCY: int = Field(2, ge=1, le=64)
     # gunicorn.conf.py
     TSUNAGU_BIND: str = "0.0.0.0:8000"
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
@@ -165,6 +168,7 @@ def from_env(instance_path: str) -> dict:
         "ADMIN_IDLE_MINUTES": s.TSUNAGU_ADMIN_IDLE_MINUTES,
         "ADMIN_ALLOW": s.TSUNAGU_ADMIN_ALLOW,
         "PROXY_HOPS": s.TSUNAGU_PROXY_HOPS,
+        "LOGIN_CONCURRENCY": s.TSUNAGU_LOGIN_CONCURRENCY,
     }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
+import re
 import sys
+from pathlib import Path
 
 import click
 from argon2 import PasswordHasher
@@ -19,7 +22,10 @@ from bot.db.models import ConsoleUser, utcnow
 # Lowest first: each role may do everything the ones before it may.
 ROLES = ("counselor", "editor", "admin")
 ROLE_NAMES = {"counselor": "相談員", "editor": "編集者", "admin": "管理者"}
-MIN_PASSWORD = 12
+MIN_PASSWORD, MAX_PASSWORD = 12, 1024
+# Letters, digits, ".", "_" and "-": a name is part of a page's address and of the audit log.
+NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
+COMMON = Path(__file__).parent / "passwords" / "common.txt"
 _hasher = PasswordHasher()
 # Verified when the name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY = _hasher.hash("not a password of anyone")
@@ -34,10 +40,35 @@ def at_least(role: str, needed: str) -> bool:
     return role in ROLES and ROLES.index(role) >= ROLES.index(needed)
 
 
-def hash_password(password: str) -> str:
-    """Return the argon2id hash of a password (refuse one shorter than MIN_PASSWORD)."""
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Return the shipped list of common passwords, lowercased (passwords/README.md)."""
+    return frozenset(COMMON.read_text(encoding="utf-8").split())
+
+
+def password_problem(name: str, password: str) -> str | None:
+    """Say, in Japanese, why a password would be easy to guess (None if it is fine)."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"パスワードは {MIN_PASSWORD} 文字以上にしてください。")
+        return f"パスワードは {MIN_PASSWORD} 文字以上にしてください。"
+    if len(password) > MAX_PASSWORD:
+        return f"パスワードは {MAX_PASSWORD:,} 文字までにしてください。"
+    if len(set(password)) == 1:
+        return "同じ文字をくり返しただけのパスワードは使えません。"
+    lowered = password.lower()
+    if name and name.lower() in lowered:
+        return "アカウント名を含むパスワードは使えません。"
+    # "password1234" is "password" with digits added: check the stem too.
+    stem = lowered.rstrip("0123456789!?#$%&*+-._@ ")
+    if lowered in common_passwords() or stem in common_passwords():
+        return "よく使われているパスワードです。ほかの人が思いつかないものにしてください。"
+    return None
+
+
+def hash_password(password: str, name: str = "") -> str:
+    """Return the argon2id hash of a password; raise AccountError if it is easy to guess."""
+    problem = password_problem(name, password)
+    if problem:
+        raise AccountError(problem)
     return _hasher.hash(password)
 
 
@@ -59,9 +90,9 @@ def add(name: str, role: str, password: str, who: str) -> None:
     """Create an account (audited); raise AccountError if the name is taken."""
     if role not in ROLES:
         raise AccountError(f"役割は {'・'.join(ROLES)} のどれかです。")
-    if not name or len(name) > 64:
-        raise AccountError("名前は 1〜64 文字です。")
-    hashed = hash_password(password)
+    if not NAME.fullmatch(name):
+        raise AccountError("名前は半角の英字・数字と「.」「_」「-」で、1〜64 文字にしてください。")
+    hashed = hash_password(password, name)
     with transaction() as session:
         if find(session, name) is not None:
             raise AccountError(f"{name} という名前のアカウントはすでにあります。")
@@ -89,7 +120,7 @@ def set_disabled(name: str, disabled: bool, who: str) -> None:
 
 def set_password(name: str, password: str, who: str) -> None:
     """Give an account a new password (audited)."""
-    hashed = hash_password(password)
+    hashed = hash_password(password, name)
     with transaction() as session:
         user = _existing(session, name)
         user.password_hash = hashed

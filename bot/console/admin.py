@@ -51,7 +51,7 @@ def add_account():
     return redirect(url_for("console.list_accounts"))
 
 
-@blueprint.post("/accounts/<name>/disable")
+@blueprint.post("/accounts/<path:name>/disable")
 @requires("admin")
 def disable_account(name: str):
     """Disable an account; its sessions end with their next request."""
@@ -61,7 +61,7 @@ def disable_account(name: str):
     return _changed(lambda: accounts.set_disabled(name, True, who()), f"{name} を無効にしました。")
 
 
-@blueprint.post("/accounts/<name>/enable")
+@blueprint.post("/accounts/<path:name>/enable")
 @requires("admin")
 def enable_account(name: str):
     """Enable a disabled account again."""

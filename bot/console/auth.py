@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, text
 
 from bot.console import accounts
 from bot.console.web import blueprint, error_page, ours
@@ -30,8 +31,15 @@ from bot.db.audit import audit, record
 from bot.db.database import transaction
 from bot.db.models import ConsoleUser, LoginAttempt, utcnow
 
+# Failed logins within WINDOW that close the door for the rest of it: for one account from
+# one address first, so that a stranger cannot lock a counselor out with five requests;
+# from one address whatever the names (guessing names); for one account from everywhere.
 MAX_FAILURES = 5
+MAX_FAILURES_FROM_ADDRESS = 20
+MAX_FAILURES_OF_ACCOUNT = 50
 WINDOW = dt.timedelta(minutes=15)
+LOGIN_LOCK = 0x7473_756E  # PostgreSQL advisory lock of the login throttle ("tsun")
+_CHECKS = "tsunagu.console.password_checks"
 _SEEN = "console_seen"  # the session's last request, for idle expiry
 
 login_manager = LoginManager()
@@ -61,7 +69,7 @@ def _load(session_id: str) -> User | None:
     # A disabled account's open sessions end with its next request, and so does a session
     # of an epoch the account has left (logged out, new password).
     user_id, _, epoch = session_id.partition(".")
-    if not (user_id.isdigit() and epoch.isdigit()):
+    if not (user_id.isascii() and user_id.isdigit() and epoch.isascii() and epoch.isdigit()):
         return None
     with transaction() as db:
         row = db.get(ConsoleUser, int(user_id))
@@ -119,37 +127,47 @@ def _editors_preview():
     return jsonify(error="編集者としてログインしてください。", kind="login"), 403
 
 
-def _failures(name: str, address: str) -> tuple[int, int]:
-    since = utcnow() - WINDOW
+def _reserve(name: str, address: str) -> int | None:
+    """Count this attempt as failed until it succeeds; None if the throttle refuses it.
+
+    Counted and recorded under one lock, before the password is checked, so that no number
+    of concurrent requests gets more than the allowed failures through.
+    """
+    now = utcnow()
     with transaction() as db:
+        if db.get_bind().dialect.name == "postgresql":
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOGIN_LOCK})
+        # (SQLite: the transaction began IMMEDIATE, which is the lock.)
+        db.execute(delete(LoginAttempt).where(LoginAttempt.at < now - WINDOW))
         rows = db.execute(select(LoginAttempt.name, LoginAttempt.address, func.count())
-                          .where(LoginAttempt.at >= since,
-                                 or_(LoginAttempt.name == name, LoginAttempt.address == address))
+                          .where(or_(LoginAttempt.name == name, LoginAttempt.address == address))
                           .group_by(LoginAttempt.name, LoginAttempt.address)).all()
-    by_name = sum(count for n, _, count in rows if n == name)
-    by_address = sum(count for _, a, count in rows if a == address)
-    return by_name, by_address
-
-
-def throttled(name: str, address: str) -> bool:
-    """Tell whether this account or address failed MAX_FAILURES times within WINDOW."""
-    return max(_failures(name, address)) >= MAX_FAILURES
+        pair = sum(n for who_, at, n in rows if who_ == name and at == address)
+        of_account = sum(n for who_, _, n in rows if who_ == name)
+        from_address = sum(n for _, at, n in rows if at == address)
+        if (pair >= MAX_FAILURES or of_account >= MAX_FAILURES_OF_ACCOUNT
+                or from_address >= MAX_FAILURES_FROM_ADDRESS):
+            return None
+        attempt = LoginAttempt(at=now, name=name, address=address)
+        db.add(attempt)
+        db.flush()
+        return attempt.id
 
 
 def _failed(name: str, address: str) -> None:
     with transaction() as db:
-        # Old attempts matter no more: each failure clears those out of the window.
-        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - WINDOW))
-        db.add(LoginAttempt(at=utcnow(), name=name, address=address))
         record(db, name, "login_failed", f"from {address}")
 
 
-def _succeeded(user_id: int) -> User:
+def _succeeded(user_id: int, address: str) -> User:
     with transaction() as db:
         row = db.get(ConsoleUser, user_id)
         row.last_login_at = utcnow()
-        db.execute(delete(LoginAttempt).where(LoginAttempt.name == row.name))
-        record(db, row.name, "login", f"from {request.remote_addr}")
+        # The failures of this account from this address are forgiven (this attempt too);
+        # those from elsewhere still count towards the account's own limit.
+        db.execute(delete(LoginAttempt).where(LoginAttempt.name == row.name,
+                                              LoginAttempt.address == address))
+        record(db, row.name, "login", f"from {address}")
         return User(row)
 
 
@@ -175,16 +193,25 @@ def log_in():
     name = request.form.get("name", "").strip()[:64]
     password = request.form.get("password", "")
     address = request.remote_addr or ""
-    if throttled(name, address):
-        return error_page(429)
-    with transaction() as db:
-        row = accounts.find(db, name)
-    if not accounts.verify(row, password):
+    # Each check takes argon2's 64 MiB: only a few at once, never a queue without bound.
+    checks = current_app.extensions[_CHECKS]
+    if not checks.acquire(blocking=False):
+        page, status = error_page(503)
+        return page, status, {"Retry-After": "2"}
+    try:
+        if _reserve(name, address) is None:
+            return error_page(429)
+        with transaction() as db:
+            row = accounts.find(db, name)
+        right = accounts.verify(row, password)
+    finally:
+        checks.release()
+    if not right:
         _failed(name, address)
         flash("名前かパスワードが違います。")
         return render_template("console/login.html", next=request.form.get("next", "")), 401
     session.clear()  # a new session for the new login (no fixation)
-    login_user(_succeeded(row.id))
+    login_user(_succeeded(row.id, address))
     session.permanent = True  # the cookie, too, ends after the idle time
     session[_SEEN] = time.time()
     return redirect(_safe_next(request.form.get("next")))
@@ -218,3 +245,4 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=app.config["ADMIN_IDLE_MINUTES"]),
     )
     login_manager.init_app(app)
+    app.extensions[_CHECKS] = threading.BoundedSemaphore(app.config["LOGIN_CONCURRENCY"])

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 
 from bot.console import fiscal
 from bot.console.auth import requires
 from bot.console.charts import bar_chart
-from bot.console.web import blueprint
+from bot.console.web import blueprint, number_arg
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
@@ -80,18 +80,13 @@ def tables(result: dict, content: Content) -> list[Table]:
     return found
 
 
-def _number(name: str, default: int, low: int, high: int) -> int:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and low <= int(value) <= high else default
-
-
 @blueprint.get("/")
 @requires("counselor")
 def show_dashboard():
     """Show a fiscal year's referral counts (or some of its months)."""
     this_year = fiscal.fiscal_year(japan_date())
-    year = _number("year", this_year, fiscal.REIWA_FIRST, this_year + 1)
-    first, last = _number("from", 4, 1, 12), _number("to", 3, 1, 12)
+    year = number_arg("year", this_year, fiscal.REIWA_FIRST, this_year + 1, "年度")
+    first, last = number_arg("from", 4, 1, 12, "月"), number_arg("to", 3, 1, 12, "月")
     start, end = fiscal.period(year, first, last)
     content = content_source(current_app).current()
     with transaction() as session:

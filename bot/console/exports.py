@@ -12,7 +12,14 @@ from flask import Response, current_app, render_template, request
 
 from bot.console import fiscal
 from bot.console.auth import requires, who
-from bot.console.web import blueprint, error_page
+from bot.console.web import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    BadRequest,
+    blueprint,
+    month_arg,
+    number_arg,
+)
 from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import database
@@ -24,10 +31,6 @@ TYPES = {"csv": "text/csv; charset=utf-8",
 YEARS_SHOWN = 6
 
 
-class BadRequest(ValueError):
-    """A form value the page cannot use; the message says which, in Japanese."""
-
-
 def _format() -> str:
     form = request.args.get("format", "xlsx")
     if form not in TYPES:
@@ -36,17 +39,13 @@ def _format() -> str:
 
 
 def _month(name: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(request.args.get(name, ""), "%Y-%m").date()
-    except ValueError:
-        raise BadRequest("月は 2026-11 のように選んでください。") from None
+    return month_arg(name)
 
 
 def _year() -> int:
-    value = request.args.get("fy", "")
-    if not value.isdigit() or not 2000 <= int(value) <= 2100:
+    if not request.args.get("fy"):
         raise BadRequest("年度を選んでください。")
-    return int(value)
+    return number_arg("fy", 0, FIRST_YEAR, LAST_YEAR, "年度")
 
 
 def _file(data: bytes, form: str, name: str, detail: str) -> Response:
@@ -113,7 +112,3 @@ def export_monthly():
     return _file(exports.to_xlsx(tables), "xlsx", f"monthly_{month:%Y%m}",
                  f"月次報告 {month:%Y-%m}{' 公表用' if public else ''} xlsx")
 
-
-@blueprint.errorhandler(BadRequest)
-def _refuse(err: BadRequest):
-    return error_page(400, str(err))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request
+from flask import abort, current_app, render_template
 
 from bot.console.auth import requires
-from bot.console.web import blueprint
+from bot.console.web import blueprint, number_arg
 from bot.content.schema import Content
 from bot.db import versions
 from bot.db.database import database, transaction
@@ -78,9 +78,10 @@ def compare_funnels():
     app = current_app
     listed = versions.listing(database(app))  # newest first
     live_number, live = publishing.live_content(app)
-    asked = request.args.get("version", "")
-    chosen = next((v for v in listed if asked.isdigit() and v.number == int(asked)), None)
-    chosen = chosen or next((v for v in listed if v.number == live_number), None)
+    asked = number_arg("version", 0, 1, versions.MAX_NUMBER, "版")
+    chosen = next((v for v in listed if v.number == (asked or live_number)), None)
+    if asked and chosen is None:
+        abort(404)  # a version past the last (or deleted)
     before = before_content = None
     with transaction() as session:
         if chosen is None:  # nothing published: the draft alone

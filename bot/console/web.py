@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -27,7 +28,40 @@ ERRORS = {
     429: ("しばらくお待ちください",
           "ログインの失敗が続いたため、15 分間ログインできません。"
           "時間をおいてからもう一度お試しください。"),
+    503: ("ただいま混み合っています",
+          "ログインの確認が混み合っています。少し待ってから、もう一度お試しください。"),
 }
+
+
+class BadRequest(ValueError):
+    """A value the page cannot use; the message says which, in Japanese (answered 400)."""
+
+
+# ASCII digits only: str.isdigit() and int() also take "²", "①" and "٣", and int() of those
+# fails or means something else. Nine digits are plenty for a year, a month or a version.
+_NUMBER = re.compile(r"[0-9]{1,9}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a month or a fiscal year may be in
+
+
+def number_arg(name: str, default: int, low: int, high: int, what: str) -> int:
+    """Return a query's whole number from low to high (default if absent); else BadRequest."""
+    value = request.args.get(name, "")
+    if value == "":
+        return default
+    if not _NUMBER.fullmatch(value) or not low <= int(value) <= high:
+        raise BadRequest(f"{what}は {low}〜{high} の数字で選んでください。")
+    return int(value)
+
+
+def month_arg(name: str) -> dt.date:
+    """Return a query's month ("2026-11") as its first day; else BadRequest."""
+    found = _MONTH.fullmatch(request.args.get(name, ""))
+    if (not found or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR
+            or not 1 <= int(found[2]) <= 12):
+        raise BadRequest(f"月は {FIRST_YEAR}-01〜{LAST_YEAR}-12 の間で、2026-11 のように"
+                         "選んでください。")
+    return dt.date(int(found[1]), int(found[2]), 1)
 
 
 def networks(app: Flask) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -108,7 +142,12 @@ def _csrf_refused(_err):
     return error_page(400)
 
 
-for _code in (403, 404, 429):
+@blueprint.errorhandler(BadRequest)
+def _refuse(err: BadRequest):
+    return error_page(400, str(err))
+
+
+for _code in (400, 403, 404, 429):
     blueprint.register_error_handler(_code, lambda err, code=_code: error_page(code))
 
 

@@ -29,6 +29,9 @@ class Pointer:
     bundle_id: str
 
 
+MAX_NUMBER = 2**31 - 1  # version numbers are INTEGER columns
+
+
 def add(db: Database, files: Mapping[str, bytes], bundle_id: str, note: str,
         author: str, channel: str | None = None) -> int:
     """Store a bundle's files as a new version (and point a channel at it); return its number."""
@@ -83,6 +86,8 @@ def pointer(db: Database, channel: str) -> Pointer | None:
 def files_of(db: Database, *, number: int | None = None,
              bundle_id: str | None = None) -> dict[str, bytes] | None:
     """Return the files of a version by number or checksum, or None if there is none."""
+    if number is not None and not 0 < number <= MAX_NUMBER:
+        return None  # no such version, and a number no database column could hold
     query = select(ContentVersion.files)
     if number is not None:
         query = query.where(ContentVersion.number == number)
