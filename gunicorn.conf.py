@@ -17,7 +17,9 @@ bind = settings.TSUNAGU_BIND
 # webhook answers: at 450 events/s ~50 threads wait at once, and 2 x 32 measured best
 # (docs/performance.md).
 workers = settings.TSUNAGU_WORKERS
-worker_class = "gthread"
+# gunicorn's gthread worker, with a deadline for reading each request: a slow client cannot
+# hold a thread (bot/server.py).
+worker_class = "bot.server.ThreadWorker"
 threads = settings.threads
 # LINE gives a webhook 2 seconds; anything far past that is lost anyway.
 timeout = 30

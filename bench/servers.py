@@ -86,7 +86,8 @@ def bot_env(line_url: str, database_url: str | None = None) -> dict[str, str]:
     """Return the environment a bot runs with: production, pointed at the stand-in."""
     env = {**os.environ, "TSUNAGU_ENV": "production", "LINE_CHANNEL_SECRET": SECRET,
            "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE_URL": line_url,
-           "TSUNAGU_SECRET_KEY": SECRET_KEY, "PYTHONUNBUFFERED": "1"}
+           "TSUNAGU_SECRET_KEY": SECRET_KEY, "TSUNAGU_TRUSTED_HOSTS": "127.0.0.1",
+           "PYTHONUNBUFFERED": "1"}
     if database_url:
         env["DATABASE_URL"] = database_url
     return env

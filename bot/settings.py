@@ -44,6 +44,16 @@ def redis_url(url: str) -> str:
     return url
 
 
+# The machine's own names are always trusted: a health check on the host itself uses them.
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+def host_list(value: str) -> list[str] | None:
+    """Return the trusted host names of a comma-separated setting (None: any host)."""
+    hosts = [part.strip().lower() for part in value.split(",") if part.strip()]
+    return [*hosts, *LOCAL_HOSTS] if hosts else None
+
+
 def cidr_list(value: str) -> str:
     """Return comma-separated CIDRs (or "") as given; raise ValueError otherwise."""
     for part in filter(None, (p.strip() for p in value.split(","))):
@@ -95,11 +105,19 @@ class Settings(BaseSettings):
     # the console's allow-list and login throttle then see the person's address, not the
     # proxy's. 0: no proxy (the headers are ignored: anyone could send them).
     TSUNAGU_PROXY_HOPS: int = Field(0, ge=0, le=5)
+    # The host names people and LINE reach the app at (comma-separated; ".example.jp" takes
+    # its subdomains too). Required in production: another Host header answers 400, so no
+    # page or redirect is ever built from a name an attacker sent.
+    TSUNAGU_TRUSTED_HOSTS: str = ""
     # Console password checks run at once per process (each takes argon2's 64 MiB); a login
     # past them answers 503 "try again".
     TSUNAGU_LOGIN_CONCURRENCY: int = Field(2, ge=1, le=64)
     # gunicorn.conf.py
-    TSUNAGU_BIND: str = "0.0.0.0:8000"
+    # Only this machine by default: in production a reverse proxy in front (README) takes
+    # the connections, holds slow clients and speaks TLS.
+    TSUNAGU_BIND: str = "127.0.0.1:8000"
+    # A request must arrive whole within this many seconds of its first byte (bot/server.py).
+    TSUNAGU_READ_TIMEOUT: float = Field(10.0, gt=0, le=300)
     TSUNAGU_WORKERS: int = Field(default_factory=multiprocessing.cpu_count, gt=0)
     TSUNAGU_THREADS: int | None = Field(None, gt=0)  # None: 8 with the reply queue, else 32
     TSUNAGU_LOG_LEVEL: Literal["debug", "info", "warning", "error", "critical"] = "info"
@@ -169,6 +187,7 @@ def from_env(instance_path: str) -> dict:
         "ADMIN_ALLOW": s.TSUNAGU_ADMIN_ALLOW,
         "PROXY_HOPS": s.TSUNAGU_PROXY_HOPS,
         "LOGIN_CONCURRENCY": s.TSUNAGU_LOGIN_CONCURRENCY,
+        "TRUSTED_HOSTS": host_list(s.TSUNAGU_TRUSTED_HOSTS),
     }
 
 
@@ -201,6 +220,10 @@ def check(app: Flask) -> None:
                               "`python -c 'import secrets; print(secrets.token_hex(32))'` "
                               "and keep it secret and stable (it keys the user-id hash).")
         config["TSUNAGU_SECRET_KEY"] = _dev_secret_key(app.instance_path)
+    if production and not config.get("TRUSTED_HOSTS"):
+        raise ConfigError("TSUNAGU_TRUSTED_HOSTS is not set: name the host people and LINE "
+                          "reach the bot at (e.g. tsunagu.pref.akita.example), comma-separated "
+                          "if there are several.")
     # Also checked here: a test or an embedding app may pass these in test_config.
     for name, key, valid in (("LINE_API_BASE_URL", "LINE_API_BASE_URL", http_url),
                              ("LINE_API_DATA_BASE_URL", "LINE_API_DATA_BASE_URL", http_url),

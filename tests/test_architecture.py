@@ -15,9 +15,9 @@ BOT = ROOT / "bot"
 LEVELS = [{"db", "content"}, {"dialogue"}, {"referrals"}, {"conversations"}, {"line"},
           {"studio"}, {"console"}]
 LEVEL_OF = {room: level for level, rooms in enumerate(LEVELS) for room in rooms}
-# Modules of bot/ itself (not rooms): the app factory and the CLI sit above every room;
-# settings sits below them all.
-TOP, BOTTOM = {"bot", "bot.cli"}, {"bot.settings"}
+# Modules of bot/ itself (not rooms): the app factory, the CLI and the server sit above every
+# room; settings sits below them all.
+TOP, BOTTOM = {"bot", "bot.cli", "bot.server"}, {"bot.settings"}
 
 
 def module_name(path: Path) -> str:

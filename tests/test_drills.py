@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -48,6 +47,7 @@ from tests.support.events import (
 )
 from tests.support.line_user import LineUser, sign
 from tests.support.paths import ROOT
+from tests.support.servers import free_port, serving
 
 SHORT_BUDGET = "0.8"  # seconds: keeps the timeout drills quick; the bound is what matters
 MARGIN = 1.0  # generous: this bounds the webhook's time, it does not measure its speed
@@ -520,30 +520,13 @@ def test_worker_killed_mid_event_leaves_nothing_half_written(app, line_user, lin
 # --- two workers at once ------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """Return a TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serving(url: str, process: subprocess.Popen, log: Path) -> bool:
-    """Tell whether the server answers /healthz; fail at once if it has exited."""
-    if process.poll() is not None:
-        raise AssertionError(f"gunicorn exited:\n{log.read_text()}")
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def two_servers(app, tmp_path):
     """Start two gunicorn servers, two OS processes on the test's database; yield their URLs."""
     # Two servers of one worker each, not one of two workers, so the two taps of a pair are
     # sure to meet in different processes; `app` has created the schema they share.
-    env = {**os.environ, **{key: str(app.config[key]) for key in APP_SETTINGS}}
+    env = {**os.environ, **{key: str(app.config[key]) for key in APP_SETTINGS},
+           "TSUNAGU_TRUSTED_HOSTS": "127.0.0.1"}
     servers = []
     for n in range(2):
         url, log = f"http://127.0.0.1:{free_port()}", tmp_path / f"gunicorn{n}.log"

@@ -42,6 +42,9 @@ def test_production_needs_line_and_a_secret_key(clean_env):
     clean_env.setenv("LINE_CHANNEL_ACCESS_TOKEN", "t")
     with pytest.raises(ConfigError, match="TSUNAGU_SECRET_KEY is not set"):
         create_app()
+    clean_env.setenv("TSUNAGU_SECRET_KEY", "k" * 64)
+    with pytest.raises(ConfigError, match="TSUNAGU_TRUSTED_HOSTS is not set"):
+        create_app()
 
 
 def test_bad_line_api_url_is_a_clear_error(clean_env):

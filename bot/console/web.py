@@ -18,6 +18,8 @@ csrf = CSRFProtect()
 
 # Everything comes from this app; no inline script or style, and no framing (clickjacking).
 CSP = "default-src 'self'; frame-ancestors 'none'"
+# Production is served over https only (README): browsers are told to never try http.
+HSTS = "max-age=63072000; includeSubDomains"
 ERRORS = {
     400: ("送信を受け付けられませんでした",
           "ページの有効期限が切れたか、正しくない送信です。"
@@ -131,6 +133,11 @@ def _secure(response: Response) -> Response:
     return response
 
 
+def _strict_transport(response: Response) -> Response:
+    response.headers["Strict-Transport-Security"] = HSTS
+    return response
+
+
 def error_page(code: int, message: str | None = None):
     """Render a Japanese error page with this status."""
     title, text = ERRORS.get(code, ("エラー", "問題が起きました。"))
@@ -158,6 +165,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a form lives as long as its session
     csrf.init_app(app)
     app.extensions["tsunagu.console.allow"] = networks(app)
+    if app.config["ENV"] == "production":
+        app.after_request(_strict_transport)  # every response, the webhook's too
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:
         # Behind a reverse proxy: take the person's address from the hops it vouches for.

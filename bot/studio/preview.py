@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static" / "preview"
 DRAFT = "draft"
 # Everything the page uses comes from this app: no CDN, no inline script or style.
-CSP = "default-src 'self'"
+CSP = "default-src 'self'; frame-ancestors 'none'"  # never inside another site's frame
 _KEY = "tsunagu.preview"
 _SALT = "tsunagu.preview.state"  # a preview token can never pass for another signed value
 

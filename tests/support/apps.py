@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from bot import create_app
 from bot.db.database import database
 from bot.db.models import Base
+from bot.settings import LOCAL_HOSTS
 from tests.support.line_api import LineApi
 from tests.support.line_user import SECRET, TOKEN
 
@@ -35,6 +36,7 @@ def make_app(database_url: str, line_api: LineApi, **config):
         "TSUNAGU_SECRET_KEY": "test-secret-key",
         "LINE_CONNECTED": True,
         "TESTING": True,
+        "TRUSTED_HOSTS": list(LOCAL_HOSTS),  # the test client's Host is localhost
         **config,
     })
     app.test_client_class = ServerLikeClient
