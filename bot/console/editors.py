@@ -96,7 +96,7 @@ def _version_or_404(number: int):
         abort(404)
 
 
-@blueprint.get("/versions/<int(min=1, max=2147483647):number>/rollback")
+@blueprint.get("/versions/<int:number>/rollback")
 @requires("editor")
 def confirm_rollback(number: int):
     """Show what making version N live changes, and ask."""
@@ -106,7 +106,7 @@ def confirm_rollback(number: int):
                            changes=diff(live, target))
 
 
-@blueprint.post("/versions/<int(min=1, max=2147483647):number>/rollback")
+@blueprint.post("/versions/<int:number>/rollback")
 @requires("editor")
 def roll_back(number: int):
     """Make version N live again, as `tsunagu rollback` does."""
