@@ -27,7 +27,7 @@ from bench.servers import ROOT, bot_env, revision
 
 PAGE_LIMIT, EXPORT_LIMIT = 0.5, 5.0
 FY = 2026
-PASSWORD = "bench-password-1234"
+PASSWORD = "kanto-matsuri-lanterns-1234"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -300,7 +300,8 @@ def test_a_versions_funnel_beside_the_one_before(database_url, line_api, tmp_pat
     assert "ご相談は、どなたについてですか？" in first
     older = client.get("/admin/funnel?version=1").text
     assert "この版の前に公開された版はありません" in older
-    assert client.get("/admin/funnel?version=abc").status_code == 200
+    assert client.get("/admin/funnel?version=abc").status_code == 400
+    assert client.get("/admin/funnel?version=9").status_code == 404
     database(app).dispose()
 
 

@@ -18,6 +18,7 @@ from tests.support.apps import make_app
 from tests.support.browser import PHONE, Console, served
 from tests.support.paths import ROOT
 
+CSP = "default-src 'self'; frame-ancestors 'none'"  # never inside another site's frame
 FIRST_QUESTION = "どなたについてのご相談ですか？"
 STATIC = ROOT / "bot" / "studio" / "static" / "preview"
 
@@ -47,7 +48,7 @@ def texts(answer: dict) -> list[str]:
 def test_the_page_loads_only_its_own_assets(client):
     page = client.get("/preview")
     assert page.status_code == 200
-    assert page.headers["Content-Security-Policy"] == "default-src 'self'"
+    assert page.headers["Content-Security-Policy"] == CSP
     html = page.text
     for label in ("プレビュー", "最初から", "質問から始める", "版", "下書き"):
         assert label in html
@@ -59,7 +60,7 @@ def test_the_page_loads_only_its_own_assets(client):
     for asset in ("preview.js", "preview.css"):
         response = client.get(f"/preview/assets/{asset}")
         assert response.status_code == 200
-        assert response.headers["Content-Security-Policy"] == "default-src 'self'"
+        assert response.headers["Content-Security-Policy"] == CSP
 
 
 def test_the_api_answers_with_the_webhooks_messages(client):
