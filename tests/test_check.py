@@ -18,6 +18,7 @@ from bot.content import bundle
 from bot.content.files import ContentError
 from bot.dialogue.engine import Crisis, Result
 from bot.dialogue.matching import match
+from bot.line import messages
 from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_TEXT
 from bot.line.render import Renderer
 from bot.studio import checks
@@ -566,32 +567,23 @@ def test_examine_and_the_command_agree(root):
         assert problem.text() in result.output.splitlines()
 
 
-def test_playing_the_scenarios_in_a_child_gives_the_same_report(root):
-    edit(root, SCENARIOS, "      programmes: [hikikomori-local]\n",
-         "      programmes: [hikikomori-local, saposute]\n")
-    files = bundle.read_folders(root / "content", root / "flows")
-    assert examine(files, parallel=True).problems == examine(files).problems
-
-
-def test_the_command_plays_the_scenarios_in_a_child_as_examine_does(root):
+def test_the_check_plays_the_scenarios_without_the_line_sdk(root):
     edit(root, SCENARIOS, "      programmes: [hikikomori-local]\n",
          "      programmes: [hikikomori-local, saposute]\n")
     script = ("import json, sys\n"
               "from bot.content import bundle\n"
               "from bot.studio import checks\n"
               f"files = bundle.read_folders({str(root / 'content')!r}, {str(root / 'flows')!r})\n"
-              "report = checks.examine(files, parallel=True)\n"
-              "print(json.dumps({'parent_imported_the_sdk': 'linebot' in sys.modules,\n"
+              "report = checks.examine(files)\n"
+              "print(json.dumps({'imported_the_sdk': 'linebot' in sys.modules,\n"
               "                  'problems': [p.text() for p in report.problems]}))\n")
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    child = json.loads(result.stdout)
-    # The child rendered (with the SDK's models only); the parent never needed the SDK.
-    assert child["parent_imported_the_sdk"] is False
-    files = bundle.read_folders(root / "content", root / "flows")
-    assert child["problems"] == [p.text() for p in examine(files).problems]
-    assert any("does not get programme 'saposute'" in p for p in child["problems"])
+    played = json.loads(result.stdout)
+    # The messages are built as plain JSON: checking them needs none of the SDK's models.
+    assert played["imported_the_sdk"] is False
+    assert any("does not get programme 'saposute'" in p for p in played["problems"])
 
 
 def test_require_fine_refuses_errors_only_and_remembers(shipped):
@@ -605,14 +597,19 @@ def test_require_fine_refuses_errors_only_and_remembers(shipped):
     assert "broken-say" in checks._CHECKED
 
 
-def test_the_check_measures_texts_as_the_renderer_builds_them(shipped):
+def test_the_check_measures_the_texts_the_renderer_sends(shipped):
     content = shipped.content
     renderer = Renderer(content)
     for given in shipped.coverage.results[:: max(1, len(shipped.coverage.results) // 200)]:
         for wording in given.wordings:
             text, cards, _ = renderer.render([Result(given.match, wording)])
-            assert text["text"] == checks.result_text(content, given.match, wording)[:MAX_TEXT]
+            assert text["text"] == messages.cut(
+                messages.result_text(content, given.match, wording), MAX_TEXT)
             shown = given.match.offices[:MAX_BUBBLES]
-            assert cards["altText"] == checks.offices_text(content, shown)[:MAX_ALT_TEXT]
+            assert cards["altText"] == messages.cut(messages.offices_text(content, shown),
+                                                    MAX_ALT_TEXT)
     crisis = renderer.render([Crisis()])[0]["text"]
-    assert crisis == checks.crisis_text(content)[:MAX_TEXT]
+    assert crisis == messages.cut(messages.crisis_text(content), MAX_TEXT)
+    # One builder: the checker measures with the very functions the renderer sends with.
+    assert checks.result_text is messages.result_text
+    assert checks.crisis_text is messages.crisis_text

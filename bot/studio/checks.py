@@ -47,6 +47,7 @@ from bot.line.limits import (
     MAX_URI,
     URI_SCHEMES,
 )
+from bot.line.messages import crisis_text, offices_text, result_text, units
 from bot.referrals.exports import looks_like_formula
 
 ERROR, WARNING = "error", "warning"
@@ -509,11 +510,6 @@ def every_programme_for_people_has_a_path(c: Context) -> Iterator[Problem]:
 
 # ---- Layer 3: LINE's limits ---------------------------------------------------------------
 
-def units(text: str) -> int:
-    """Return a text's length as LINE counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def _controls(c: Context, step: Step) -> list[tuple[str, str, tuple]]:
     """Return the 戻る/最初から buttons under a question: (label, postback data, where)."""
     controls = [(c.content.messages.get("start_button", ""),
@@ -647,59 +643,31 @@ def texts(c: Context) -> Iterator[tuple[str, tuple[str, int | None], str]]:
     yield from account_texts(c)
 
 
+def _built(build: Callable[..., str], *args) -> str:
+    """Return a text as bot.line.messages builds it ("" if a message it needs is broken)."""
+    try:
+        return build(*args)
+    except (KeyError, ValueError, IndexError):
+        return ""  # a missing or malformed message: messages_are_all_there and others say so
+
+
 @check
 def texts_fit_line(c: Context) -> Iterator[Problem]:
     for file, where, text in texts(c):
         if units(text) > MAX_TEXT:
             yield error(file, where, f"is {units(text)} characters; LINE takes at most "
                         f"{MAX_TEXT} in one message", "shorten it")
-    crisis = crisis_text(c.content)
+    crisis = _built(crisis_text, c.content)
     if units(crisis) > MAX_TEXT:
         yield error(SAFETY, ("crisis lines", c.line(SAFETY, "crisis_lines")),
                     f"the crisis reply (the 'crisis' message and every line) is {units(crisis)} "
                     f"characters; LINE takes at most {MAX_TEXT} and the bot would cut it",
                     "shorten the lines' notes or the 'crisis' message")
-    if len(crisis) > MAX_ALT_TEXT:
+    if units(crisis) > MAX_ALT_TEXT:
         yield error(SAFETY, ("crisis lines", c.line(SAFETY, "crisis_lines")),
-                    f"the crisis reply is {len(crisis)} characters; a card's text for "
+                    f"the crisis reply is {units(crisis)} characters; a card's text for "
                     f"notifications (altText) takes at most {MAX_ALT_TEXT}, so it would be cut",
                     "shorten the lines' notes or the 'crisis' message")
-
-
-def crisis_text(content: Content) -> str:
-    """Return the crisis reply's text as bot.line.render builds it."""
-    order = {True: 0, None: 1, False: 2}
-    lines = sorted(content.safety.crisis_lines, key=lambda line: order[line.free])
-    listing = []
-    for line in lines:
-        cost = {True: "crisis_free", False: "crisis_charged"}.get(line.free)
-        terms = "・".join(p for p in (cost and content.messages.get(cost, ""), line.hours) if p)
-        text = f"・{line.name}\n  {line.phone}" + (f"（{terms}）" if terms else "")
-        listing.append(f"{text}\n  {line.note}" if line.note else text)
-    return f"{content.messages.get('crisis', '')}\n\n" + "\n".join(listing)
-
-
-def result_text(content: Content, found: Match, wording: str | None) -> str:
-    """Return the result's text as bot.line.render builds it (before LINE's limit)."""
-    intro = f"result_intro_{wording}"
-    if intro not in content.messages:
-        intro = "result_intro"
-    shown: dict[str, Programme] = {}
-    for programme in found.programmes:  # a 取組 the plan lists twice is shown once
-        shown.setdefault(programme.title, programme)
-    listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}" for p in shown.values())
-    notes = "".join(f"\n\n{content.messages.get(key, '')}" for key in found.says)
-    return f"{content.messages.get(intro, '')}\n\n{listing}{notes}"
-
-
-def offices_text(content: Content, offices: list[Office]) -> str:
-    """Return the office cards' altText as bot.line.render builds it (before LINE's limit)."""
-    parts = [content.messages.get("result_offices", "")]
-    for office in offices:
-        details = [office.address, f"TEL {office.phone}" if office.phone else "",
-                   office.hours, office.url]
-        parts.append("\n".join(["■" + office.name, *[d for d in details if d]]))
-    return "\n\n".join(parts)
 
 
 @check
@@ -713,14 +681,14 @@ def results_fit_line(c: Context) -> Iterator[Problem]:
             key = (wording, tuple(p.id for p in found.programmes), found.says)
             if key not in texts_seen:
                 texts_seen.add(key)
-                size = units(result_text(c.content, found, wording))
+                size = units(_built(result_text, c.content, found, wording))
                 if size > MAX_TEXT:
                     long_texts.append((size, result))
         shown = found.offices[:MAX_BUBBLES]
         key = tuple(o.id for o in shown)
         if key not in alts_seen:
             alts_seen.add(key)
-            alt = len(offices_text(c.content, shown))
+            alt = units(_built(offices_text, c.content, shown))
             if alt > MAX_ALT_TEXT:
                 long_alts.append((alt, result))
         if len(found.offices) > MAX_BUBBLES:
@@ -1373,12 +1341,9 @@ def problems_of(content: Content, docs: Mapping[str, Document] | None = None,
     return [problem for rule in CHECKS for problem in rule(context)]
 
 
-def examine(files: Mapping[str, bytes], today: dt.date | None = None,
-            parallel: bool = False) -> Report:
+def examine(files: Mapping[str, bytes], today: dt.date | None = None) -> Report:
     """Run every check `tsunagu check` runs on a bundle's files; return what was found."""
-    # With `parallel` (the command), the scenarios are played in a child process meanwhile,
-    # where the platform can fork: rendering needs the LINE SDK, a second to import.
-    from bot.studio import scenarios  # plays people through the bot: renders as LINE would
+    from bot.studio import scenarios  # plays people through the bot, as LINE would see it
 
     docs, issues = bundle.documents(files, bundle.NAMES)
     content, found = bundle.build(docs, bundle.bundle_id(files))
@@ -1387,60 +1352,12 @@ def examine(files: Mapping[str, bytes], today: dt.date | None = None,
     layer1 = [Problem.of(issue) for issue in [*issues, *found, *script_issues]]
     if layer1 or content is None:
         return Report(sorted(layer1, key=_order), None)
-    play = functools.partial(scenarios.play_all, content, script, doc)
-    waiting = _in_child(play, scenarios.models_only) if parallel and script else None
     found_problems = problems_of(content, docs, today)
-    played = _wait(waiting, play) if waiting else play()
+    played = scenarios.play_all(content, script, doc)
     found_problems += [Problem.of(issue) for issue in played.issues]
     found_problems += _untested_rules(Context(content, docs, today), script, played.rules)
     return Report(sorted(found_problems, key=_order), content, coverage(content),
                   len(script))
-
-
-def _in_child(task: Callable[[], object], prepare: Callable[[], None] = lambda: None
-              ) -> Callable[[], object] | None:
-    """Start a task in a forked child; return what waits for its result (None: cannot fork)."""
-    # `prepare` runs in the child first; the child exits once it has sent the result.
-    import multiprocessing
-    import os
-    import sys
-    import threading
-
-    # Forking a process that runs other threads can copy a lock some thread holds.
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        return None
-    context = multiprocessing.get_context("fork")
-    reader, writer = context.Pipe(duplex=False)
-
-    def run() -> None:
-        try:
-            prepare()
-            writer.send(task())
-        except BaseException:  # the parent does the task itself
-            writer.send(None)
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = context.Process(target=run, daemon=True)
-    child.start()
-    writer.close()
-
-    def wait() -> object:
-        try:
-            return reader.recv()
-        finally:
-            reader.close()
-            child.join()
-
-    return wait
-
-
-def _wait(waiting: Callable[[], object], task: Callable[[], object]):
-    try:
-        result = waiting()
-    except (EOFError, OSError):  # the child died: play here
-        result = None
-    return result if result is not None else task()
 
 
 def _untested_rules(c: Context, script: list, tested: set[str]) -> Iterator[Problem]:
@@ -1554,7 +1471,7 @@ def report_json(report: Report, strict: bool = False) -> str:
 def check_command(root: str | None, strict: bool, form: str) -> None:
     """Check the content and the questionnaire; exit 1 if anything needs fixing."""
     # Editors run this after every change: it needs no app, database or LINE settings.
-    report = examine(bundle.read_folders(*_folders(root), complete=False), parallel=True)
+    report = examine(bundle.read_folders(*_folders(root), complete=False))
     if form == "json":
         click.echo(report_json(report, strict))
     else:

@@ -7,11 +7,6 @@ get. `tsunagu check` reports each difference as an error naming the scenario and
 
 from __future__ import annotations
 
-import importlib
-import importlib.machinery
-import importlib.util
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -22,6 +17,7 @@ from bot.content.files import Document, Issue, check_schema
 from bot.content.schema import Content
 from bot.dialogue.engine import Dialogue, Follow, Postback, Result, Text
 from bot.line.limits import MAX_BUBBLES
+from bot.line.render import Renderer
 
 
 class _Strict(BaseModel):
@@ -91,38 +87,11 @@ def _buttons(messages: list[dict]) -> dict[str, str]:
     return found
 
 
-def models_only() -> None:
-    """Make `linebot.v3.messaging` hold only the SDK's message models (in a child process)."""
-    # The renderer uses only those models; importing the whole package also imports its API
-    # clients (aiohttp and a thousand pydantic methods): a second, most of `tsunagu check`'s
-    # time. A process that does this must exit once it has rendered: the package is not
-    # usable else.
-    if "linebot" in sys.modules:
-        return  # already imported for real: use that
-    for name in ("linebot", "linebot.v3", "linebot.v3.messaging"):
-        spec = importlib.util.find_spec(name) if name == "linebot" else None
-        if spec is None:
-            parent = sys.modules[name.rpartition(".")[0]]
-            spec = importlib.machinery.PathFinder.find_spec(name, parent.__path__)
-        module = types.ModuleType(name)
-        module.__path__ = list(spec.submodule_search_locations)  # its submodules, not its init
-        module.__spec__ = spec
-        sys.modules[name] = module
-    models = importlib.import_module("linebot.v3.messaging.models")
-    package = sys.modules["linebot.v3.messaging"]
-    for name in dir(models):
-        if not name.startswith("_"):
-            setattr(package, name, getattr(models, name))
-
-
 def play_all(content: Content, script: list[Scenario], doc: Document | None) -> Played:
     """Play every scenario through the engine and the renderer; report what differs."""
     played = Played()
     if not script:
         return played
-    # Imported here: the LINE SDK takes a second to import, and only scenarios need it.
-    from bot.line.render import Renderer
-
     try:
         dialogue, renderer = Dialogue(content), Renderer(content)
     except Exception as err:  # noqa: BLE001 (the other checks say what is wrong)
