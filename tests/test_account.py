@@ -7,8 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, update
 
+from bot import clock
+from bot.clock import japan_date
 from bot.db.database import database, transaction
-from bot.db.models import Conversation, FunnelCount, Referral, japan_date
+from bot.db.models import Conversation, FunnelCount, Referral
 from tests.support.apps import make_app
 from tests.support.conversations import state_for
 from tests.support.drafts import copy_draft, edit
@@ -206,7 +208,7 @@ def test_the_silence_ends_by_itself(app, line_user):
     line_user.say("相談員と話したい")
     with transaction(app) as session:  # a day and an hour later
         session.execute(update(Conversation).values(
-            updated_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)))
+            updated_at=clock.now() - dt.timedelta(hours=25)))
     line_user.say("こんにちは")
     assert FIRST_QUESTION in line_user.text
 

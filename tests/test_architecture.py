@@ -17,7 +17,7 @@ LEVELS = [{"db", "content"}, {"dialogue"}, {"referrals"}, {"conversations"}, {"l
 LEVEL_OF = {room: level for level, rooms in enumerate(LEVELS) for room in rooms}
 # Modules of bot/ itself (not rooms): the app factory, the CLI and the server sit above every
 # room; settings sits below them all.
-TOP, BOTTOM = {"bot", "bot.cli", "bot.server"}, {"bot.settings"}
+TOP, BOTTOM = {"bot", "bot.cli", "bot.server"}, {"bot.settings", "bot.clock"}
 
 
 def module_name(path: Path) -> str:

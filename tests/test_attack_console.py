@@ -9,9 +9,10 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
+from bot import clock
 from bot.console import accounts, auth
 from bot.db.database import transaction
-from bot.db.models import AuditEntry, ConsoleUser, utcnow
+from bot.db.models import AuditEntry, ConsoleUser
 from bot.db.versions import MAX_NUMBER
 from tests.support.apps import make_app
 from tests.support.browser import served
@@ -208,7 +209,7 @@ def test_an_account_name_outside_letters_digits_and_dot_dash_underscore_is_refus
 
 def test_an_existing_odd_name_can_still_be_disabled(app, admin, runner):
     with transaction(app) as session:  # made before names were limited
-        session.add(ConsoleUser(name="pref/akita", role="counselor", created_at=utcnow(),
+        session.add(ConsoleUser(name="pref/akita", role="counselor", created_at=clock.now(),
                                 password_hash=accounts.hash_password("kakunodate sakura 7")))
     page = admin.get("/admin/accounts").text
     assert "pref/akita" in page

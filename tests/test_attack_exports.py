@@ -9,11 +9,10 @@ import io
 import openpyxl
 import pytest
 
+from bot.clock import fiscal_year, japan_date
 from bot.content.source import content_source
 from bot.db.database import database
-from bot.db.models import japan_date
 from bot.referrals import exports
-from bot.referrals.retention import fiscal_year
 from tests.support.console import log_in, make_account
 from tests.support.drafts import copy_draft, edit
 from tests.support.referrals import add_referral

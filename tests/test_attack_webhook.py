@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from bot import clock
 from bot.conversations.retention import EVENT_MEMORY, purge
 from bot.db.database import database
-from bot.db.models import Conversation, Referral, utcnow
+from bot.db.models import Conversation, Referral
 from bot.line import webhook
 from bot.line.webhook import MAX_EVENT_AGE_MS, too_old
 from tests.support.conversations import answer_up_to_area, count
@@ -40,7 +41,7 @@ def test_a_conversation_replayed_after_purge_makes_no_new_referral(app, line_use
     replies = len(line_user.api.requests)
 
     # A week and a day later, purge has forgotten the event ids; the bodies are replayed.
-    later = utcnow() + EVENT_MEMORY + dt.timedelta(days=1)
+    later = clock.now() + EVENT_MEMORY + dt.timedelta(days=1)
     purge(database(app), now=later)
     monkeypatch.setattr(webhook, "now_in_ms", lambda: int(later.timestamp() * 1000))
     for event in list(captured):

@@ -11,12 +11,13 @@ import time
 import pytest
 from sqlalchemy import select, update
 
-from bot.console import auth, dashboard, fiscal
+from bot import clock
+from bot.console import auth, dashboard
 from bot.content.bundle import bundle_id
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database, transaction
-from bot.db.models import AuditEntry, ConsoleUser, LoginAttempt, Referral, japan_date, utcnow
+from bot.db.models import AuditEntry, ConsoleUser, LoginAttempt, Referral
 from bot.referrals import tallies
 from bot.referrals.stats import counts
 from bot.studio import library
@@ -193,7 +194,7 @@ def test_five_failures_from_one_address_block_that_address_for_the_account(clien
     assert log_in(app.test_client(), "sato", PASSWORD, "10.0.1.1").status_code == 302
     assert log_in(app.test_client(), "suzuki", PASSWORD, "10.0.0.1").status_code == 302
     with transaction(app) as session:  # 15 minutes later
-        session.execute(update(LoginAttempt).values(at=utcnow() - dt.timedelta(minutes=16)))
+        session.execute(update(LoginAttempt).values(at=clock.now() - dt.timedelta(minutes=16)))
     assert log_in(app.test_client(), "sato", PASSWORD, "10.0.0.1").status_code == 302
 
 
@@ -323,6 +324,29 @@ def test_users_add_list_disable_and_passwd(runner, app, client):
     assert done == ["user_add", "user_add", "user_passwd", "user_disable"]
 
 
+def test_users_list_shows_the_last_login_in_japans_time(runner, app):
+    make_account(app, "ito", "editor")
+    assert "最終ログイン -" in runner.invoke(args=["users", "list"]).output
+    with transaction(app) as session:
+        session.execute(update(ConsoleUser).values(
+            last_login_at=dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)))
+    listed = runner.invoke(args=["users", "list"]).output
+    assert "最終ログイン 2026-12-02 00:30" in listed, listed
+
+
+def test_console_pages_show_stored_times_in_japans_time(client, app, accounts_made):
+    with transaction(app) as session:
+        session.execute(update(ConsoleUser).where(ConsoleUser.name == "sato").values(
+            last_login_at=dt.datetime(2026, 12, 1, 15, 30, tzinfo=dt.UTC)))
+        session.add(AuditEntry(at=dt.datetime(2026, 12, 1, 16, 0, tzinfo=dt.UTC), who="x",
+                               action="test", detail="late"))
+    log_in(client, "takahashi")
+    assert "2026-12-02 00:30" in client.get("/admin/accounts").text
+    assert "2026-12-02 01:00" in client.get("/admin/audit").text
+    rows = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data(as_text=True))))
+    assert any(r[1] == "2026-12-02 01:00" and r[4] == "late" for r in rows[1:])
+
+
 def test_users_add_refuses_mismatches_short_passwords_and_taken_names(runner):
     result = runner.invoke(args=["users", "add", "ito", "--role", "admin"],
                            input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n")
@@ -426,14 +450,6 @@ def test_rollback_from_the_console_asks_then_points_live_back(client, app, accou
 
 # --- the dashboard ---
 
-def test_fiscal_years_are_named_in_reiwa():
-    assert fiscal.label(2019) == "令和元年度" and fiscal.label(2026) == "令和8年度"
-    assert fiscal.fiscal_year(dt.date(2027, 3, 31)) == 2026
-    assert fiscal.fiscal_year(dt.date(2026, 4, 1)) == 2026
-    assert fiscal.period(2026) == (dt.date(2026, 4, 1), dt.date(2027, 3, 1))
-    assert fiscal.period(2026, 6, 9) == (dt.date(2026, 6, 1), dt.date(2026, 9, 1))
-
-
 def refer(make_user, municipality: str, family: bool = False) -> None:
     user = make_user()
     user.follow()
@@ -449,12 +465,12 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
     refer(make_user, "秋田市", family=True)
     refer(make_user, "横手市")
     content = content_source(app).current()
-    this_year = fiscal.fiscal_year(japan_date())
+    this_year = clock.fiscal_year(clock.japan_date())
     with transaction(app) as session:
-        expected = counts(session, content, *fiscal.period(this_year))
+        expected = counts(session, content, *clock.period(this_year))
         assert session.scalar(select(Referral.id).limit(1)) is not None
     assert expected["referrals"] == 3
-    start, end = fiscal.period(this_year)
+    start, end = clock.period(this_year)
     printed = runner.invoke(args=["stats", "--json", "--from", start.strftime("%Y-%m"),
                                   "--to", end.strftime("%Y-%m")])
     assert json.loads(printed.output) == expected, "the same figures as tsunagu stats"
@@ -464,7 +480,7 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
     assert {name: n for name, n, _ in shown["municipality"]} == expected["by_area"]
     log_in(client, "sato")
     html = client.get("/admin/").text
-    assert fiscal.label(this_year) in html
+    assert clock.fiscal_label(this_year) in html
     assert '<strong id="total">3</strong>' in html
     for table in ("取組別", "相談先別", "地域別", "市町村別", "年代別", "お仕事の状況別"):
         assert table in html
@@ -485,7 +501,7 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
 def test_the_dashboard_filters_by_year_and_months(client, app, make_user, accounts_made):
     refer(make_user, "秋田市")
     with transaction(app) as session:  # one referral of last fiscal year's May
-        last_year = fiscal.fiscal_year(japan_date()) - 1
+        last_year = clock.fiscal_year(clock.japan_date()) - 1
         session.execute(update(Referral).values(month=dt.date(last_year, 5, 1)))
         tallies.rebuild(session)  # records changed by hand: count again
     refer(make_user, "横手市")
@@ -493,7 +509,7 @@ def test_the_dashboard_filters_by_year_and_months(client, app, make_user, accoun
     total = lambda html: html.split('<strong id="total">')[1].split("<")[0]  # noqa: E731
     assert total(client.get("/admin/").text) == "1"
     page = client.get(f"/admin/?year={last_year}").text
-    assert total(page) == "1" and fiscal.label(last_year) in page
+    assert total(page) == "1" and clock.fiscal_label(last_year) in page
     assert total(client.get(f"/admin/?year={last_year}&from=5&to=5").text) == "1"
     assert total(client.get(f"/admin/?year={last_year}&from=6&to=3").text) == "0"
     refused = client.get("/admin/?year=abc&from=99")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.console import fiscal
-from bot.db.models import japan_date
+from bot import clock
 from tests.support.browser import Console, served
 from tests.support.console import PASSWORD, make_account
 
@@ -44,19 +43,19 @@ def test_browser_log_in_filter_be_refused_and_log_out(browser, site, line_user):
     line_user.say("秋田市")
     context, page, console = open_page(browser, site, LAPTOP)
     log_in(page)
-    this_year = fiscal.fiscal_year(japan_date())
-    expect(page.locator("h1")).to_contain_text(fiscal.label(this_year))
+    this_year = clock.fiscal_year(clock.japan_date())
+    expect(page.locator("h1")).to_contain_text(clock.fiscal_label(this_year))
     expect(page.locator("#total")).to_have_text("1")
     expect(page.locator("#by-municipality")).to_contain_text("秋田市")
     assert page.locator("#by-programme svg.chart rect.bar").count() >= 1
     # Filter: last fiscal year has no referral; then this year's months again.
     page.select_option("#year", str(this_year - 1))
     page.click(".filter button")
-    expect(page.locator("h1")).to_contain_text(fiscal.label(this_year - 1))
+    expect(page.locator("h1")).to_contain_text(clock.fiscal_label(this_year - 1))
     expect(page.locator("#total")).to_have_text("0")
     page.select_option("#year", str(this_year))
-    page.select_option("#from", str(japan_date().month))
-    page.select_option("#to", str(japan_date().month))
+    page.select_option("#from", str(clock.japan_date().month))
+    page.select_option("#to", str(clock.japan_date().month))
     page.click(".filter button")
     expect(page.locator("#total")).to_have_text("1")
     # A page of a higher role is refused, in Japanese.

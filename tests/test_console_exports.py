@@ -9,11 +9,11 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bot.clock import fiscal_year, japan_date
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import AuditEntry, japan_date
+from bot.db.models import AuditEntry
 from bot.referrals import exports
-from bot.referrals.retention import fiscal_year
 from tests.support.console import log_in, make_account
 from tests.support.conversations import answer_up_to_area
 

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from bot.clock import FY_MONTHS, fiscal_year, fy_months, japan_date
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTally, ReferralTarget, japan_date
+from bot.db.models import Referral, ReferralTally, ReferralTarget
 from bot.referrals import exports
 from bot.referrals.suppression import (
     MARK,
@@ -103,14 +104,14 @@ def test_soudan_keeps_an_office_the_content_no_longer_has(app):
 
 
 def test_soudan_rows_and_columns_sum_to_their_totals(app):
-    for i, month in enumerate(exports.fy_months(2026)):
+    for i, month in enumerate(fy_months(2026)):
         add(app, month, "self", offices=("hikikomori-center", "hw-akita"), n=i % 4)
         add(app, month, "family", offices=("fukushi-kankyo",), n=(i * 7) % 5)
     table = soudan(app)
     names = [f"{g} {label}".strip() for g, label in table.columns]
     for r in table.rows:
         for s in ("本人", "家族"):
-            months = [r[names.index(f"{m}月 {s}")] for m in exports.FY_MONTHS]
+            months = [r[names.index(f"{m}月 {s}")] for m in FY_MONTHS]
             assert sum(months) == r[names.index(f"合計 {s}")]
         both = r[names.index("合計 本人")] + r[names.index("合計 家族")]
         assert both == r[names.index("合計 計")]
@@ -123,7 +124,7 @@ def test_soudan_equals_referrals_made_through_the_webhook(app, make_user):
     play(make_user(), FAMILY_HIKIKOMORI)
     play(make_user(), FAMILY_HIKIKOMORI)
     month = japan_date().replace(day=1)
-    table = soudan(app, fy=exports.fiscal_year(month))
+    table = soudan(app, fy=fiscal_year(month))
     column = f"{month.month}月 家族"
     assert cell(table, "秋田県ひきこもり相談支援センター", column) == 2
     assert cell(table, "大館福祉環境部（大館保健所・北福祉事務所）", column) == 2
@@ -235,7 +236,7 @@ def test_public_soudan_protects_every_line_of_the_real_table(app, groups):
         session.query(Referral).delete()
         session.query(ReferralTally).delete()
     for office, month, subject, n in groups:
-        add(app, exports.fy_months(2026)[month], subject, offices=(office,), n=n)
+        add(app, fy_months(2026)[month], subject, offices=(office,), n=n)
     internal, public = soudan(app), soudan(app, public=True)
     names = [f"{g} {label}".strip() for g, label in public.columns]
     for r_public, r_internal in zip(public.rows, internal.rows, strict=True):
@@ -243,7 +244,7 @@ def test_public_soudan_protects_every_line_of_the_real_table(app, groups):
         for value, exact in zip(r_public[1:], r_internal[1:], strict=True):
             assert value in (MARK, exact)
         for s in ("本人", "家族"):
-            line = [r_public[names.index(f"{m}月 {s}")] for m in exports.FY_MONTHS]
+            line = [r_public[names.index(f"{m}月 {s}")] for m in FY_MONTHS]
             line.append(r_public[names.index(f"合計 {s}")])
             assert line.count(MARK) != 1
         line = [r_public[names.index(c)] for c in ("合計 本人", "合計 家族", "合計 計")]
@@ -252,7 +253,7 @@ def test_public_soudan_protects_every_line_of_the_real_table(app, groups):
         assert [r[c] for r in public.rows].count(MARK) != 1
     # Nor do all the table's totals together, solved as equations, give a hidden cell away.
     rows = range(len(public.rows))
-    lines = [[(r, names.index(f"{m}月 {s}")) for m in exports.FY_MONTHS]
+    lines = [[(r, names.index(f"{m}月 {s}")) for m in FY_MONTHS]
              + [(r, names.index(f"合計 {s}"))] for r in rows for s in ("本人", "家族")]
     lines += [[(r, names.index(c)) for c in ("合計 本人", "合計 家族", "合計 計")] for r in rows]
     lines += [[(r, c) for r in rows] for c in range(1, len(names))]

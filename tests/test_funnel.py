@@ -6,9 +6,10 @@ import json
 
 from sqlalchemy import inspect, select
 
+from bot.clock import japan_date
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import FunnelCount, japan_date
+from bot.db.models import FunnelCount
 from bot.referrals.funnel import funnel
 from tests.support.conversations import answer_up_to_area
 from tests.support.events import redelivered, tap_event

@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import event as note
 from hypothesis import strategies as st
 
+from bot import clock
 from bot.content.bundle import load as load_content
 from bot.content.flow import DONE
 from bot.conversations.keys import user_key
 from bot.db.database import transaction
-from bot.db.models import Conversation, ProcessedEvent, Referral, utcnow
+from bot.db.models import Conversation, ProcessedEvent, Referral
 from bot.dialogue.account import HANDOFF, MENU
 from bot.dialogue.engine import (
     BACK_WORDS,
@@ -132,8 +133,7 @@ def since_change(app, user: LineUser) -> dt.timedelta | None:
         conv = session.get(Conversation, key)
         if conv is None:
             return None
-        changed = conv.updated_at
-        return utcnow() - (changed if changed.tzinfo else changed.replace(tzinfo=dt.UTC))
+        return clock.now() - conv.updated_at  # read back aware (UTCDateTime)
 
 
 def model_step(conv, inp, since: dt.timedelta | None = None):

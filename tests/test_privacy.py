@@ -6,10 +6,11 @@ import datetime as dt
 
 from sqlalchemy import inspect, select
 
+from bot.clock import fiscal_year, japan_date
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTally, ReferralTarget, japan_date
-from bot.referrals.retention import first_kept_month, fiscal_year, purge_referrals
+from bot.db.models import Referral, ReferralTally, ReferralTarget
+from bot.referrals.retention import first_kept_month, purge_referrals
 from bot.studio.checks import problems
 from tests.support.apps import make_app
 from tests.support.line_user import LineUser

@@ -6,15 +6,16 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
+from bot import clock
 from bot.conversations.retention import purge
 from bot.db.database import database, transaction
-from bot.db.models import Conversation, ProcessedEvent, utcnow
+from bot.db.models import Conversation, ProcessedEvent
 from bot.dialogue.engine import DOUBLE_TAP_WINDOW
 from tests.support.conversations import ENDED, answer_up_to_area, state_for
 
 
 def age_everything(app, days: int) -> None:
-    past = utcnow() - dt.timedelta(days=days)
+    past = clock.now() - dt.timedelta(days=days)
     with transaction(app) as session:
         session.execute(update(Conversation).values(updated_at=past))
         session.execute(update(ProcessedEvent).values(received_at=past))
@@ -50,7 +51,7 @@ def test_purge_deletes_what_a_referral_leaves_once_no_double_tap_can_come(app, m
     going_on.follow()
     assert state_for(app, finished) == ENDED
     assert purge(database(app))[0] == 0  # a double tap may still come
-    later = utcnow() + DOUBLE_TAP_WINDOW + dt.timedelta(seconds=1)
+    later = clock.now() + DOUBLE_TAP_WINDOW + dt.timedelta(seconds=1)
     assert purge(database(app), later)[0] == 1
     assert state_for(app, finished) is None
     assert state_for(app, going_on) == ("subject", {})  # a conversation goes on for 30 days
@@ -87,8 +88,8 @@ def test_purge_forgets_a_handoff_once_its_silence_is_over_and_an_unfinished_find
     looking.say("窓口")
     going_on.follow()
     assert state_for(app, asked) == ("handoff", {})
-    assert purge(database(app), utcnow() + dt.timedelta(hours=23))[0] == 0
-    assert purge(database(app), utcnow() + dt.timedelta(hours=25))[0] == 2
+    assert purge(database(app), clock.now() + dt.timedelta(hours=23))[0] == 0
+    assert purge(database(app), clock.now() + dt.timedelta(hours=25))[0] == 2
     assert state_for(app, asked) is None and state_for(app, looking) is None
     assert state_for(app, going_on) == ("subject", {})
 
@@ -97,5 +98,5 @@ def test_the_purge_command_uses_the_contents_handoff_hours(app, runner, line_use
     line_user.say("相談員と話したい")
     with transaction(app) as session:
         session.execute(update(Conversation).values(
-            updated_at=utcnow() - dt.timedelta(hours=25)))
+            updated_at=clock.now() - dt.timedelta(hours=25)))
     assert "Deleted 1 idle or finished" in runner.invoke(args=["purge"]).output

@@ -180,7 +180,7 @@ def test_a_referral_after_midnight_in_japan_counts_in_japans_month(app, line_use
 
     # 1:30 on 1 December in Akita is still 30 November in UTC.
     moment = dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC)
-    monkeypatch.setattr(store, "utcnow", lambda: moment)
+    monkeypatch.setattr(store.clock, "now", lambda: moment)
     play(line_user, PERSONAS[0])
     with transaction(app) as session:
         assert session.scalars(select(Referral.month)).all() == [dt.date(2026, 12, 1)]

@@ -15,9 +15,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot import clock
 from bot.db.audit import record
 from bot.db.database import transaction
-from bot.db.models import ConsoleUser, utcnow
+from bot.db.models import ConsoleUser
 
 # Lowest first: each role may do everything the ones before it may.
 ROLES = ("counselor", "editor", "admin")
@@ -97,7 +98,7 @@ def add(name: str, role: str, password: str, who: str) -> None:
         if find(session, name) is not None:
             raise AccountError(f"{name} という名前のアカウントはすでにあります。")
         session.add(ConsoleUser(name=name, role=role, password_hash=hashed,
-                                created_at=utcnow()))
+                                created_at=clock.now()))
         record(session, who, "user_add", f"{name} ({role})")
 
 
@@ -180,8 +181,8 @@ def list_command() -> None:
     """List the console accounts."""
     for user in listing():
         state = "無効" if user.disabled else "有効"
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "-"
-        click.echo(f"{user.name:<20}  {user.role:<9}  {state}  最終ログイン {last}")
+        click.echo(f"{user.name:<20}  {user.role:<9}  {state}  "
+                   f"最終ログイン {clock.staff_time(user.last_login_at)}")
 
 
 @users_cli.command("disable")

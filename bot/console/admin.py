@@ -8,9 +8,10 @@ import io
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from bot import clock
 from bot.console import accounts
 from bot.console.auth import requires, who
-from bot.console.web import blueprint, jst
+from bot.console.web import blueprint
 from bot.db.audit import audit
 from bot.db.database import transaction
 from bot.db.models import AuditEntry
@@ -99,7 +100,7 @@ def export_audit():
     writer = csv.writer(out)
     writer.writerow(["id", "日時", "誰が", "操作", "内容"])
     for e in _entries():
-        writer.writerow([e.id, jst(e.at), csv_cell(e.who), csv_cell(e.action),
+        writer.writerow([e.id, clock.staff_time(e.at), csv_cell(e.who), csv_cell(e.action),
                          csv_cell(e.detail)])
     audit(who(), "audit_export", "audit_log.csv")
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",

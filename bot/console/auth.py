@@ -25,11 +25,12 @@ from flask import (
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import delete, func, or_, select, text
 
+from bot import clock
 from bot.console import accounts
 from bot.console.web import blueprint, error_page, ours
 from bot.db.audit import audit, record
 from bot.db.database import transaction
-from bot.db.models import ConsoleUser, LoginAttempt, utcnow
+from bot.db.models import ConsoleUser, LoginAttempt
 
 # Failed logins within WINDOW that close the door for the rest of it: for one account from
 # one address first, so that a stranger cannot lock a counselor out with five requests;
@@ -133,7 +134,7 @@ def _reserve(name: str, address: str) -> int | None:
     Counted and recorded under one lock, before the password is checked, so that no number
     of concurrent requests gets more than the allowed failures through.
     """
-    now = utcnow()
+    now = clock.now()
     with transaction() as db:
         if db.get_bind().dialect.name == "postgresql":
             db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOGIN_LOCK})
@@ -162,7 +163,7 @@ def _failed(name: str, address: str) -> None:
 def _succeeded(user_id: int, address: str) -> User:
     with transaction() as db:
         row = db.get(ConsoleUser, user_id)
-        row.last_login_at = utcnow()
+        row.last_login_at = clock.now()
         # The failures of this account from this address are forgiven (this attempt too);
         # those from elsewhere still count towards the account's own limit.
         db.execute(delete(LoginAttempt).where(LoginAttempt.name == row.name,

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template
 
-from bot.console import fiscal
+from bot import clock
 from bot.console.auth import requires
 from bot.console.charts import bar_chart
 from bot.console.web import blueprint, number_arg
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
-from bot.db.models import japan_date
 from bot.referrals.funnel import funnel, handoffs_by_day
 from bot.referrals.stats import counts
 
@@ -84,10 +83,10 @@ def tables(result: dict, content: Content) -> list[Table]:
 @requires("counselor")
 def show_dashboard():
     """Show a fiscal year's referral counts (or some of its months)."""
-    this_year = fiscal.fiscal_year(japan_date())
-    year = number_arg("year", this_year, fiscal.REIWA_FIRST, this_year + 1, "年度")
+    this_year = clock.fiscal_year(clock.japan_date())
+    year = number_arg("year", this_year, clock.REIWA_FIRST, this_year + 1, "年度")
     first, last = number_arg("from", 4, 1, 12, "月"), number_arg("to", 3, 1, 12, "月")
-    start, end = fiscal.period(year, first, last)
+    start, end = clock.period(year, first, last)
     content = content_source(current_app).current()
     with transaction() as session:
         result = counts(session, content, start, end)
@@ -96,7 +95,7 @@ def show_dashboard():
     years = sorted({*range(this_year - YEARS_SHOWN + 1, this_year + 1), year}, reverse=True)
     return render_template(
         "console/dashboard.html", result=result, tables=tables(result, content), year=year,
-        years=[(y, fiscal.label(y)) for y in years], label=fiscal.label(year),
-        first=first, last=last, months=fiscal.MONTHS, start=start, end=end,
+        years=[(y, clock.fiscal_label(y)) for y in years], label=clock.fiscal_label(year),
+        first=first, last=last, months=clock.FY_MONTHS, start=start, end=end,
         funnel=[(content.flow.step(s.step).question(None), s) for s in stages],
         crisis=crisis, done=done, handoffs=handoffs)

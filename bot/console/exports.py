@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask import Response, current_app, render_template, request
 
-from bot.console import fiscal
+from bot import clock
 from bot.console.auth import requires, who
 from bot.console.web import (
     FIRST_YEAR,
@@ -23,7 +23,6 @@ from bot.console.web import (
 from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import database
-from bot.db.models import japan_date
 from bot.referrals import exports
 
 TYPES = {"csv": "text/csv; charset=utf-8",
@@ -68,13 +67,13 @@ def _threshold() -> int:
 @requires("counselor")
 def show_exports():
     """Show the downloads, with this fiscal year and last month chosen."""
-    today = japan_date()
-    this_year = fiscal.fiscal_year(today)
+    today = clock.japan_date()
+    this_year = clock.fiscal_year(today)
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    years = [(y, fiscal.label(y)) for y in range(this_year, this_year - YEARS_SHOWN, -1)]
+    years = [(y, clock.fiscal_label(y)) for y in range(this_year, this_year - YEARS_SHOWN, -1)]
     return render_template("console/exports.html", years=years, year=this_year,
                            month=last_month.strftime("%Y-%m"),
-                           first=dt.date(this_year, 4, 1).strftime("%Y-%m"),
+                           first=clock.month_start(this_year, 4).strftime("%Y-%m"),
                            threshold=_threshold())
 
 
@@ -87,7 +86,7 @@ def export_soudan():
                            threshold=_threshold())
     kind = "public" if public else "internal"
     return _file(_write(table, form), form, f"soudan_{fy}_{kind}",
-                 f"相談等件数 {fiscal.label(fy)} {'公表用' if public else '内部用'} {form}")
+                 f"相談等件数 {clock.fiscal_label(fy)} {'公表用' if public else '内部用'} {form}")
 
 
 @blueprint.get("/exports/referrals")

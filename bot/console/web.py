@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.db.models import JST
+from bot import clock
 
 blueprint = Blueprint("console", __name__, url_prefix="/admin", template_folder="templates",
                       static_folder="static/console", static_url_path="/assets")
@@ -85,14 +85,8 @@ def allowed(address: str | None, allow: list) -> bool:
 
 
 
-@blueprint.app_template_filter("jst")
-def jst(moment: dt.datetime | None) -> str:
-    """Format a stored time in Japan's time (SQLite gives naive times, stored as UTC)."""
-    if moment is None:
-        return "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
+# Templates show every stored time as staff see it: `{{ moment | jst }}`, Japan's time.
+blueprint.add_app_template_filter(clock.staff_time, "jst")
 
 
 def ours() -> bool:

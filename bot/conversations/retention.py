@@ -18,11 +18,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, or_
 
+from bot import clock
 from bot.content.flow import DONE
 from bot.content.source import content_source
 from bot.conversations.store import IDLE_LIMIT
 from bot.db.database import Database, database
-from bot.db.models import Conversation, ProcessedEvent, japan_date, utcnow
+from bot.db.models import Conversation, ProcessedEvent
 from bot.dialogue.account import HANDOFF, MENU
 from bot.dialogue.engine import DOUBLE_TAP_WINDOW
 from bot.referrals.retention import purge_referrals
@@ -40,7 +41,7 @@ def forget(db: Database, key: str) -> None:
 def purge(db: Database, now: dt.datetime | None = None,
           handoff: dt.timedelta = dt.timedelta(hours=24)) -> tuple[int, int]:
     """Delete idle conversations, finished ones' markers and old event ids; count them."""
-    now = now or utcnow()
+    now = now or clock.now()
     kept_for = {DONE: DOUBLE_TAP_WINDOW, HANDOFF: handoff, MENU: MENU_MEMORY}
     with db.transaction() as session:
         convs = session.execute(delete(Conversation).where(or_(
@@ -61,7 +62,7 @@ def purge_command() -> None:
     hours = content_source(current_app).current().handoff.handoff_hours
     convs, events = purge(db, handoff=dt.timedelta(hours=hours))
     years = current_app.config["KEEP_REFERRAL_YEARS"]
-    referrals = purge_referrals(db, japan_date(), years)
+    referrals = purge_referrals(db, clock.japan_date(), years)
     click.echo(f"Deleted {convs} idle or finished conversations, {events} old event ids and "
                f"{referrals} referral records kept {years} fiscal years after their own.")
 

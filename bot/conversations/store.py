@@ -20,7 +20,6 @@ from sqlalchemy import (
     JSON,
     Connection,
     Date,
-    DateTime,
     String,
     bindparam,
     delete,
@@ -37,8 +36,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot import clock
 from bot.db.database import Database, database
-from bot.db.models import Conversation, FunnelCount, ProcessedEvent, japan_date, utcnow
+from bot.db.models import Conversation, FunnelCount, ProcessedEvent, UTCDateTime
 from bot.referrals import record as records
 from bot.referrals import tallies
 from bot.referrals.record import Record
@@ -86,7 +86,7 @@ CONVERSATIONS = Conversation.__table__
 EVENTS = ProcessedEvent.__table__
 
 # Statements are built once: building them per event costs more than running them.
-NOW = bindparam("now", type_=DateTime(timezone=True))
+NOW = bindparam("now", type_=UTCDateTime())
 _ONE = select(literal_column("1").label("one")).subquery("one")
 READ = (select(CONVERSATIONS.c.state, CONVERSATIONS.c.answers, CONVERSATIONS.c.revision,
                CONVERSATIONS.c.updated_at, CONVERSATIONS.c.bundle_id,
@@ -137,16 +137,11 @@ def _event_key(event_id: str | None) -> str:
     return event_id
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _current(row, now: dt.datetime) -> Stored | None:
     """Return the conversation to continue; one idle too long starts afresh."""
     if row.state is None:
         return None
-    since = now - _aware(row.updated_at)
+    since = now - row.updated_at  # read back aware (UTCDateTime)
     if since > IDLE_LIMIT:
         return None
     return Stored(row.state, dict(row.answers), row.bundle_id, since)
@@ -164,14 +159,14 @@ def _kind(row, decision: Decision) -> str:
 def _plan(key: str, event_id: str, row, decision: Decision, now) -> Change:
     params = {"k": key, "r": row.revision, "e": event_id, "now": now,
               "new_state": decision.state, "new_answers": decision.answers,
-              "bundle": decision.bundle_id, "day": japan_date(now)}
+              "bundle": decision.bundle_id, "day": clock.japan_date(now)}
     referral = decision.referral
     # Counters in one order: two events at once then lock their rows in the same order.
     counts = tuple(sorted(decision.counts))
     if referral is None:
         return Change(_kind(row, decision), params, counts=counts)
     return Change(_kind(row, decision), params, referral,
-                  referral.row(japan_date(now), decision.bundle_id), counts)
+                  referral.row(clock.japan_date(now), decision.bundle_id), counts)
 
 
 def _write_in_transaction(conn: Connection, change: Change) -> None:
@@ -325,7 +320,7 @@ class Conversations:
         try:
             with db.events_engine.connect() if self.at_once else db.writing() as conn:
                 row = self.read(conn, key, event_id)
-                now = utcnow()
+                now = clock.now()
                 decision = decide(_current(row, now))
                 self.write(conn, _plan(key, event_id, row, decision, now))
         except IntegrityError as err:

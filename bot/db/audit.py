@@ -9,13 +9,14 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from bot import clock
 from bot.db.database import transaction
-from bot.db.models import AuditEntry, utcnow
+from bot.db.models import AuditEntry
 
 
 def record(session: Session, who: str, action: str, detail: str = "") -> None:
     """Add an audit entry to a session's transaction (kept only if that work is)."""
-    session.add(AuditEntry(at=utcnow(), who=who[:128], action=action[:64], detail=detail))
+    session.add(AuditEntry(at=clock.now(), who=who[:128], action=action[:64], detail=detail))
 
 
 def audit(who: str, action: str, detail: str = "", app: Flask | None = None) -> None:

@@ -6,18 +6,30 @@ import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.clock import now
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+class UTCDateTime(TypeDecorator):
+    """A moment stored in UTC and read back timezone-aware in UTC, on every database.
 
+    The column stays DateTime(timezone=True); SQLite keeps no zone and gives back naive
+    times, so a naive time read (or written) is taken as UTC.
+    """
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
+    impl = DateTime(timezone=True)
+    cache_ok = True
 
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).astimezone(dt.UTC)
 
-def japan_date(moment: dt.datetime | None = None) -> dt.date:
-    """Return the date in Japan at a moment (now by default): counts keep Japan's days."""
-    return (moment or utcnow()).astimezone(JST).date()
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -35,7 +47,7 @@ class Conversation(Base):
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
     # Optimistic lock: an update only lands if nobody else advanced the conversation.
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now,
                                                     index=True)
 
 
@@ -45,7 +57,7 @@ class ProcessedEvent(Base):
     __tablename__ = "processed_events"
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now,
                                                      index=True)
 
 
@@ -92,7 +104,7 @@ class ContentVersion(Base):
     files: Mapped[dict[str, str]] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(128), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
 
 
 class ContentPointer(Base):
@@ -102,7 +114,7 @@ class ContentPointer(Base):
 
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     number: Mapped[int] = mapped_column(ForeignKey("content_versions.number"))
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     changed_by: Mapped[str] = mapped_column(String(128), default="")
 
 
@@ -119,8 +131,8 @@ class ConsoleUser(Base):
     # Part of every session's id: raised at logout, a new password or disabling, so a copied
     # session cookie stops working then (a signed cookie cannot be taken back otherwise).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEntry(Base):
@@ -129,7 +141,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
     who: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
@@ -141,7 +153,7 @@ class LoginAttempt(Base):
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now, index=True)
     name: Mapped[str] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
 
@@ -196,6 +208,9 @@ class RichMenuDeployment(Base):
     # SHA-256 of the rich menu object sent and of the image: the same menu deploys once.
     checksum: Mapped[str] = mapped_column(String(64), index=True)
     bundle_id: Mapped[str] = mapped_column(String(32), default="")  # the content it came from
-    deployed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     deployed_by: Mapped[str] = mapped_column(String(128), default="")
-    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+from bot.clock import JST, japan_date  # noqa: E402,F401  re-exported until bot/line/render.py and bot/studio import bot.clock

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import clock
 from bot.db.database import Database
-from bot.db.models import ContentPointer, ContentVersion, ReferralTally, utcnow
+from bot.db.models import ContentPointer, ContentVersion, ReferralTally
 
 LIVE = "live"
 STAGING = "staging"
@@ -38,7 +39,7 @@ def add(db: Database, files: Mapping[str, bytes], bundle_id: str, note: str,
     texts = {name: data.decode("utf-8") for name, data in files.items()}
     with db.transaction() as session:
         version = ContentVersion(bundle_id=bundle_id, files=texts, note=note, author=author,
-                                 created_at=utcnow())
+                                 created_at=clock.now())
         session.add(version)
         session.flush()
         if channel is not None:
@@ -64,10 +65,10 @@ def unpoint(db: Database, channel: str) -> None:
 def _point(session, channel: str, number: int, who: str) -> None:
     pointer = session.get(ContentPointer, channel)
     if pointer is None:
-        session.add(ContentPointer(channel=channel, number=number, changed_at=utcnow(),
+        session.add(ContentPointer(channel=channel, number=number, changed_at=clock.now(),
                                    changed_by=who))
     else:
-        pointer.number, pointer.changed_at, pointer.changed_by = number, utcnow(), who
+        pointer.number, pointer.changed_at, pointer.changed_by = number, clock.now(), who
 
 
 def pointer(db: Database, channel: str) -> Pointer | None:

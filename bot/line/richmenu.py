@@ -24,11 +24,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from bot import clock
 from bot.content.schema import Content, MenuArea, RichMenu
 from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import transaction
-from bot.db.models import JST, RichMenuDeployment, utcnow
+from bot.db.models import RichMenuDeployment
 from bot.dialogue.engine import menu_data
 from bot.line import channel, menu_image
 from bot.line.channel import TIMEOUT, LineProblem, talking_to_line
@@ -114,7 +115,7 @@ def deployed(app: Flask) -> list[RichMenuDeployment]:
 def _record(app: Flask, menu_id: str, prepared: Prepared, who: str) -> None:
     with transaction(app) as session:
         session.add(RichMenuDeployment(rich_menu_id=menu_id, checksum=prepared.checksum,
-                                       bundle_id=prepared.bundle_id, deployed_at=utcnow(),
+                                       bundle_id=prepared.bundle_id, deployed_at=clock.now(),
                                        deployed_by=who[:128]))
 
 
@@ -122,14 +123,12 @@ def _forget(app: Flask, menu_id: str) -> None:
     with transaction(app) as session:
         for row in session.scalars(select(RichMenuDeployment)
                                    .where(RichMenuDeployment.rich_menu_id == menu_id)):
-            row.deleted_at = utcnow()
+            row.deleted_at = clock.now()
 
 
 def when(moment: dt.datetime) -> str:
-    """Say a stored time in Japan's time."""
-    if moment.tzinfo is None:  # SQLite gives back naive times; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    """Say a stored time in Japan's time, as staff see it, naming the zone."""
+    return f"{clock.staff_time(moment)} JST"
 
 
 def default_menu(line) -> str | None:

@@ -21,21 +21,19 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import and_, or_, select
 
+from bot.clock import fiscal_label, fiscal_year, fy_months, japan_date
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.audit import audit
 from bot.db.database import Database, database
-from bot.db.models import Referral, ReferralTally, japan_date
+from bot.db.models import Referral, ReferralTally
 from bot.referrals.funnel import funnel, handoffs_by_day
-from bot.referrals.retention import fiscal_year
 from bot.referrals.suppression import MARK, merge_small, suppress
 from bot.referrals.tallies import counted, summed
 
 Value = int | str | None
 
-# The fiscal year's months in its order: April first.
-FY_MONTHS = (4, 5, 6, 7, 8, 9, 10, 11, 12, 1, 2, 3)
 SUBJECTS = (("self", "本人"), ("family", "家族"))
 DEFAULT_SUPPRESS_BELOW = 10
 # A spreadsheet runs a cell that starts so as a formula (OWASP: CSV injection).
@@ -171,16 +169,6 @@ def _merge_groups(sheet, table: Table, row: int) -> None:
 # -- shared pieces --------------------------------------------------------------------------
 
 
-def reiwa(fy: int) -> str:
-    """Return the fiscal year in the Japanese era: 2026 is 令和8年度."""
-    return f"令和{fy - 2018}年度" if fy > 2019 else ("令和元年度" if fy == 2019 else f"{fy}年度")
-
-
-def fy_months(fy: int) -> list[dt.date]:
-    """Return the first days of the fiscal year's twelve months, April first."""
-    return [dt.date(fy if m >= 4 else fy + 1, m, 1) for m in FY_MONTHS]
-
-
 def _counted():
     # Editors' tries on the staging account are never counted with real referrals.
     return Referral.staging.is_(False)
@@ -296,8 +284,8 @@ def soudan(db: Database, content: Content, fy: int, public: bool = False,
     first, end = months[0], months[-1]
     return Table(
         title="相談等件数",
-        sheet=f"相談等件数 {reiwa(fy)}" + ("（公表用）" if public else ""),
-        meta=[("年度", f"{reiwa(fy)}（{fy}年度）"),
+        sheet=f"相談等件数 {fiscal_label(fy)}" + ("（公表用）" if public else ""),
+        meta=[("年度", f"{fiscal_label(fy)}（{fy}年度）"),
               ("期間", f"{first.year}年{first.month}月〜{end.year}年{end.month}月"),
               ("対象の版", version_range(db, bundle_ids)),
               ("区分", "公表用（秘匿処理済み）" if public else "内部用（実数）")],
@@ -524,7 +512,7 @@ def soudan_command(fy: int, fmt: str, public: bool, output: str) -> None:
     table = soudan(database(current_app), content_source(current_app).current(), fy,
                    public=public, threshold=_threshold())
     _write(output, to_xlsx(table) if fmt == "xlsx" else to_csv(table),
-           f"相談等件数 {reiwa(fy)} {'公表用' if public else '内部用'} {fmt}")
+           f"相談等件数 {fiscal_label(fy)} {'公表用' if public else '内部用'} {fmt}")
 
 
 @export_group.command("referrals")

@@ -6,13 +6,9 @@ import datetime as dt
 
 from sqlalchemy import delete
 
+from bot.clock import fiscal_year
 from bot.db.database import Database
 from bot.db.models import Referral, ReferralTally
-
-
-def fiscal_year(day: dt.date) -> int:
-    """Return the fiscal year (年度) a day belongs to: April 2026 to March 2027 is 2026."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def first_kept_month(today: dt.date, keep_years: int) -> dt.date:

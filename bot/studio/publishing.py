@@ -8,7 +8,6 @@ are never changed or deleted, so every conversation and referral can name the on
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 from collections.abc import Mapping
 
@@ -16,12 +15,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from bot import clock
 from bot.content import bundle
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
 from bot.db.database import database
-from bot.db.models import JST
 from bot.studio import checks, library
 from bot.studio.diff import diff, summary
 
@@ -57,12 +56,6 @@ def _who(who: str | None) -> str:
     return who or getpass.getuser()
 
 
-def _when(moment: dt.datetime) -> str:
-    if moment.tzinfo is None:  # SQLite gives back naive times; they were stored as UTC
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M")
-
-
 @click.command("publish")
 @click.option("--root", type=click.Path(file_okay=False), help="公開する下書きのフォルダ "
               "(content/ と flows/ を含む)。省略時は設定のフォルダ。")
@@ -94,8 +87,8 @@ def versions_command() -> None:
     names = {versions.LIVE: "公開中", versions.STAGING: "試験中"}
     for v in listed:
         marks = "・".join(names[c] for c in v.channels)
-        click.echo(f"{v.number:>4}  {_when(v.created_at)}  {v.bundle_id}  {v.author:<12}  "
-                   f"紹介 {v.referrals:>5} 件  {marks:<8}  {v.note}")
+        click.echo(f"{v.number:>4}  {clock.staff_time(v.created_at)}  {v.bundle_id}  "
+                   f"{v.author:<12}  紹介 {v.referrals:>5} 件  {marks:<8}  {v.note}")
 
 
 @click.command("diff")

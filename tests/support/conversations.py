@@ -6,10 +6,11 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
+from bot import clock
 from bot.content.flow import DONE
 from bot.conversations.keys import user_key
 from bot.db.database import transaction
-from bot.db.models import Conversation, ProcessedEvent, Referral, utcnow
+from bot.db.models import Conversation, ProcessedEvent, Referral
 from bot.dialogue.engine import DOUBLE_TAP_WINDOW, LAST_STEP
 from tests.support.events import text_event
 from tests.support.line_user import LineUser
@@ -36,7 +37,7 @@ def state_of(app) -> tuple[str, dict] | None:
 def move_back(app, by: dt.timedelta = LATER) -> None:
     """Make every conversation's last change look this much older, as when time passes."""
     with transaction(app) as session:
-        session.execute(update(Conversation).values(updated_at=utcnow() - by))
+        session.execute(update(Conversation).values(updated_at=clock.now() - by))
 
 
 def answer_up_to_area(line_user):
