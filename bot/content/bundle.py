@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.content.files import ContentError, Document, Issue, check_schema, read_document
+from bot.content.files import ContentError, Document, Problem, check_schema, read_document
 from bot.content.flow import Flow
 from bot.content.schema import (
     AreaFile,
@@ -88,7 +88,7 @@ def read_folders(content_dir: str | Path, flows_dir: str | Path,
             files[name] = path.read_bytes()
         except FileNotFoundError:
             if name not in OPTIONAL:
-                missing.append(Issue(name, None, "", f"file is missing (there is no {path})",
+                missing.append(Problem(name, None, "", f"file is missing (there is no {path})",
                                      "restore it (e.g. from the last version)"))
     if missing and complete:
         raise ContentError.of(missing)
@@ -96,13 +96,13 @@ def read_folders(content_dir: str | Path, flows_dir: str | Path,
 
 
 def documents(files: Files, names: tuple[str, ...] = (*REQUIRED, *ACCOUNT_FILES)
-              ) -> tuple[dict[str, Document], list[Issue]]:
+              ) -> tuple[dict[str, Document], list[Problem]]:
     """Read these files of a bundle; return those that read, and every problem found."""
     docs, issues = {}, []
     for name in names:
         if name not in files:
             if name not in OPTIONAL:
-                issues.append(Issue(name, None, "", "file is missing",
+                issues.append(Problem(name, None, "", "file is missing",
                                     "restore it (e.g. from the last version)"))
             continue
         try:
@@ -127,7 +127,7 @@ UNIQUE = (
 )
 
 
-def _duplicates(doc: Document, path: tuple, field: str, kind: str) -> list[Issue]:
+def _duplicates(doc: Document, path: tuple, field: str, kind: str) -> list[Problem]:
     if "*" in path:
         star = path.index("*")
         entries = doc.data
@@ -140,14 +140,14 @@ def _duplicates(doc: Document, path: tuple, field: str, kind: str) -> list[Issue
     for value, lines in doc.duplicates(field, *path).items():
         shown = " and ".join(str(line) for line in lines)
         where = doc.item(path[:-1], SCHEMAS[doc.name][1]) if len(path) > 1 else ""
-        issues.append(Issue(doc.name, lines[1], ", ".join(filter(None, [where,
+        issues.append(Problem(doc.name, lines[1], ", ".join(filter(None, [where,
                                                                           f"{kind} {value!r}"])),
                             f"its {field} is used {len(lines)} times (lines {shown})",
                             f"give each {kind} its own {field}, or remove the extra one"))
     return issues
 
 
-def _municipalities_twice(doc: Document) -> list[Issue]:
+def _municipalities_twice(doc: Document) -> list[Problem]:
     seen: dict[str, int] = {}
     issues = []
     regions = doc.data.get("regions") if isinstance(doc.data, Mapping) else None
@@ -156,7 +156,7 @@ def _municipalities_twice(doc: Document) -> list[Issue]:
         for j, place in enumerate(places if isinstance(places, list) else []):
             line = doc.line("regions", i, "municipalities", j)
             if place in seen:
-                issues.append(Issue(doc.name, line, f"municipality {place!r}",
+                issues.append(Problem(doc.name, line, f"municipality {place!r}",
                                     f"is listed twice (lines {seen[place]} and {line})",
                                     "list each municipality in one region only"))
             else:
@@ -164,7 +164,7 @@ def _municipalities_twice(doc: Document) -> list[Issue]:
     return issues
 
 
-def build(docs: Mapping[str, Document], bundle: str) -> tuple[Content | None, list[Issue]]:
+def build(docs: Mapping[str, Document], bundle: str) -> tuple[Content | None, list[Problem]]:
     """Check each file against its schema; return Content, or None and every problem."""
     values, issues = {}, []
     for name, (schema, kinds, top) in SCHEMAS.items():

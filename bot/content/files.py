@@ -31,32 +31,42 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem in one file: where it is, which item, what is wrong and how to fix it."""
+ERROR, WARNING = "error", "warning"
 
-    file: str
-    line: int | None
-    item: str
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem: where (file and line), which item, what is wrong, how to fix it, how bad.
+
+    The one type for every problem the project finds in content: the files' own (schema,
+    YAML), `tsunagu check`'s rules and the scenarios'.
+    """
+
+    file: str  # e.g. content/offices.yaml
+    line: int | None  # from 1; None where no line can be told
+    item: str  # e.g. "office 'hw-akita'", "question 'age', option 'u35'"; "" for a file
     message: str
     fix: str
+    severity: str = ERROR  # ERROR or WARNING (errors with --strict)
 
-    def text(self) -> str:
+    def text(self, severity: bool = True) -> str:
+        """Return the problem as one line: `file:line: severity: item: message; fix`."""
         where = f"{self.file}:{self.line}" if self.line else self.file
         what = f"{self.item}: {self.message}" if self.item else self.message
-        return f"{where}: {what}; {self.fix}" if self.fix else f"{where}: {what}"
+        said = f"{where}: {self.severity}: {what}" if severity else f"{where}: {what}"
+        return f"{said}; {self.fix}" if self.fix else said
 
 
 class ContentError(Exception):
     """Content or flow files that cannot be loaded; the message names the file and the fix."""
 
-    def __init__(self, message: str, issues: Sequence[Issue] = ()) -> None:
+    def __init__(self, message: str, issues: Sequence[Problem] = ()) -> None:
         super().__init__(message)
         self.issues = tuple(issues)
 
     @classmethod
-    def of(cls, issues: Sequence[Issue]) -> ContentError:
-        return cls("\n".join(issue.text() for issue in issues), issues)
+    def of(cls, issues: Sequence[Problem]) -> ContentError:
+        return cls("\n".join(issue.text(severity=False) for issue in issues), issues)
 
 
 # A path step: a mapping key, a list index, or (field, value): the list entry whose field is
@@ -97,7 +107,7 @@ class Document:
                 lines.setdefault(value, []).append(entry.start_mark.line + 1)
         return {value: found for value, found in lines.items() if len(found) > 1}
 
-    def duplicate_keys(self) -> Iterator[Issue]:
+    def duplicate_keys(self) -> Iterator[Problem]:
         """Yield a problem for each key given twice in one mapping (YAML keeps the last)."""
         todo = [self.node] if self.node is not None else []
         while todo:
@@ -107,7 +117,7 @@ class Document:
                 for key, value in node.value:
                     name, line = _scalar(key), key.start_mark.line + 1
                     if name in seen:
-                        yield Issue(self.name, line, "", f"{name!r} is given twice (lines "
+                        yield Problem(self.name, line, "", f"{name!r} is given twice (lines "
                                     f"{seen[name]} and {line}); only the last one counts",
                                     "keep one of them")
                     else:
@@ -179,7 +189,7 @@ def read_document(name: str, data: bytes) -> Document:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ContentError.of([Issue(name, None, "", "not UTF-8 text",
+        raise ContentError.of([Problem(name, None, "", "not UTF-8 text",
                                      "save the file as UTF-8")]) from err
     loader = _Loader(text)
     try:
@@ -190,7 +200,7 @@ def read_document(name: str, data: bytes) -> Document:
         problem = getattr(err, "problem", None) or str(err)
         context = getattr(err, "context", None)
         what = f"not valid YAML ({problem}{', ' + context if context else ''})"
-        raise ContentError.of([Issue(
+        raise ContentError.of([Problem(
             name, mark.line + 1 if mark else None, "", what,
             "check this line and the one before: the indentation, a missing ':' or '-', and "
             "quotes around text that has a ':' or '#' in it")]) from err
@@ -200,7 +210,7 @@ def read_document(name: str, data: bytes) -> Document:
 
 
 def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]] | None = None,
-                 top: str = "") -> tuple[Any, list[Issue]]:
+                 top: str = "") -> tuple[Any, list[Problem]]:
     """Validate a document against a schema; return the value, or None and every problem."""
     try:
         return _adapter(schema).validate_python(doc.data), []
@@ -219,7 +229,7 @@ def check_schema(schema: Any, doc: Document, kinds: Mapping[str, tuple[str, str]
                 fix = "see the comments at the top of the file for examples"
             else:
                 message, fix = explain(errors[0], loc, _field_type(schema, loc[:-1]))
-            issues.append(Issue(doc.name, doc.line(*loc), doc.item(loc, kinds or {}, top),
+            issues.append(Problem(doc.name, doc.line(*loc), doc.item(loc, kinds or {}, top),
                                 message, fix))
         return None, issues
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.content.bundle import SCENARIOS_FILE
-from bot.content.files import Document, Issue, check_schema
+from bot.content.files import Document, Problem, check_schema
 from bot.content.schema import Content
 from bot.dialogue.engine import Dialogue, Follow, Postback, Result, Text
 from bot.line.limits import MAX_BUBBLES
@@ -60,7 +60,7 @@ class ScenarioFile(_Strict):
 KINDS = {"scenarios": ("scenario", "name")}
 
 
-def read(doc: Document | None) -> tuple[list[Scenario], list[Issue]]:
+def read(doc: Document | None) -> tuple[list[Scenario], list[Problem]]:
     """Check the scenarios file against its schema (no file: no scenarios)."""
     if doc is None:
         return [], []
@@ -72,7 +72,7 @@ def read(doc: Document | None) -> tuple[list[Scenario], list[Issue]]:
 class Played:
     """What playing the scenarios found: the mismatches, and every rule some scenario got."""
 
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Problem] = field(default_factory=list)
     rules: set[str] = field(default_factory=set)
 
 
@@ -95,7 +95,7 @@ def play_all(content: Content, script: list[Scenario], doc: Document | None) -> 
     try:
         dialogue, renderer = Dialogue(content), Renderer(content)
     except Exception as err:  # noqa: BLE001 (the other checks say what is wrong)
-        played.issues.append(Issue(SCENARIOS_FILE, None, "", "the scenarios cannot be played: "
+        played.issues.append(Problem(SCENARIOS_FILE, None, "", "the scenarios cannot be played: "
                                    f"the bot cannot run this content ({err})",
                                    "fix the other errors first"))
         return played
@@ -108,7 +108,7 @@ def play_all(content: Content, script: list[Scenario], doc: Document | None) -> 
                             "the bot: report it with this scenario", ())]
         for message, fix, path in differences:
             line = doc.line("scenarios", index, *path) if doc is not None else None
-            played.issues.append(Issue(SCENARIOS_FILE, line, f"scenario {scenario.name!r}",
+            played.issues.append(Problem(SCENARIOS_FILE, line, f"scenario {scenario.name!r}",
                                        message, fix))
     return played
 

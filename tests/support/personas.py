@@ -102,7 +102,7 @@ PERSONAS = [
             {"mothers-corner", "single-parent-center", "akita-job-center"},
             {"mothers-corner", "single-parent-center", "akita-job-center"},
             {"hw-senmon", "saposute"}, {"hw-yuzawa"}),
-    # Issue 11: the wish question, answers in other words, ages outside the generation.
+    # Problem 11: the wish question, answers in other words, ages outside the generation.
     Persona("30-year-old looking for work, Yokote: told the desks are for an older generation",
             [tap("ご本人"), say("30"), tap("仕事を探している"), tap("いいえ"), tap("とくにない"),
              tap("仕事を探したい"), *area("県南", "横手市")],
