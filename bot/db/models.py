@@ -212,5 +212,3 @@ class RichMenuDeployment(Base):
     deployed_by: Mapped[str] = mapped_column(String(128), default="")
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
-
-from bot.clock import JST, japan_date  # noqa: E402,F401  re-exported until bot/line/render.py and bot/studio import bot.clock

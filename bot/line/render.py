@@ -7,8 +7,8 @@ in `bot.line.messages`.
 
 from __future__ import annotations
 
+from bot.clock import japan_date
 from bot.content.schema import Content, Office
-from bot.db.models import japan_date
 from bot.dialogue.account import (
     Contact,
     FinderAsk,

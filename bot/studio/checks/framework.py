@@ -8,11 +8,11 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from bot.clock import japan_date
 from bot.content.bundle import AREAS, FLOW_FILE, MESSAGES, OFFICES, PROGRAMMES, RULES
 from bot.content.files import ERROR, WARNING, Document, Problem
 from bot.content.flow import Step
 from bot.content.schema import Content, Office, Programme, Rule
-from bot.db.models import japan_date
 from bot.studio.checks.coverage import Coverage, coverage
 
 READABLE = 400  # characters of one bubble a person reads comfortably on a phone (not LINE's)
