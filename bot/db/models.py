@@ -211,4 +211,3 @@ class RichMenuDeployment(Base):
     deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     deployed_by: Mapped[str] = mapped_column(String(128), default="")
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
