@@ -1,7 +1,9 @@
 """The account beyond the questionnaire: the office finder, events, a person, what this is.
 
 These answer the rich menu's areas (postbacks `m=<action>`) and a few typed words, from any
-point of a conversation; a questionnaire in progress waits and goes on afterwards.
+point of a conversation; a questionnaire in progress waits and goes on afterwards. Their
+handlers (`AccountTurns`: a handoff's silence, the menu, the office finder) are rows of the
+engine's table of handlers (`bot.dialogue.engine.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,21 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.content.schema import Content, Event, Office
+from bot.dialogue.answers import place_in
+from bot.dialogue.turns import (
+    FINDER_OPEN,
+    FINDER_SHOWN,
+    HANDOFF,
+    MENU,
+    MENU_ACTIONS,
+    REGION_SHOWN,
+    Conversation,
+    Outcome,
+    Say,
+    Turn,
+    outcome,
+)
 
-# Reserved conversation answers (never on the questionnaire's path, so never in a referral).
-FINDER_OPEN = "finder"  # the finder waits for a municipality typed (or tapped)
-# The municipality whose offices were just shown, so that a double tap of its button shows
-# them once (for the double-tap window; the next answer or the purge drops it).
-FINDER_SHOWN = "finder_shown"
-# The state of a conversation that is only the finder (no questionnaire in progress), and of
-# one whose person asked for a counselor: the bot keeps silent while it lasts.
-MENU, HANDOFF = "menu", "handoff"
 HANDOFF_EVENT = "handoff"  # what the anonymous daily counter of people asking for one is called
 OFFICES_SEP = ","  # between office ids in a handoff button's data
 MAX_HANDOFF_OFFICES = 6
@@ -102,3 +110,148 @@ def handoff_says(content: Content, offices: tuple[str, ...]) -> list:
     if handoff.silence:
         text += "\n\n" + handoff.silent_note
     return [Note(text), *cards]
+
+
+class AccountTurns:
+    """The handlers of the account's turns; the engine's `Dialogue` is one of these."""
+
+    # -- a handoff's silence --------------------------------------------------------------
+
+    def on_handoff_silence(self, turn: Turn) -> Outcome | None:
+        """Keep silent while a counselor may answer; when the silence is over, forget it."""
+        conv = turn.conv
+        if conv is None or conv.state != HANDOFF:
+            return None
+        if self._silent(turn):
+            return self._during_handoff(turn)
+        turn.conv = None  # the silence is over: as if there were no conversation
+        return None
+
+    def _silent(self, turn: Turn) -> bool:
+        handoff = self.content.handoff
+        return handoff.silence and (turn.since is None
+                                    or turn.since < dt.timedelta(hours=handoff.handoff_hours))
+
+    def _during_handoff(self, turn: Turn) -> Outcome:
+        """Say nothing; 最初から or the menu wakes the bot, asking again answers again."""
+        conv = turn.conv
+        action = self._menu_action(turn)
+        if action is not None and action[0] == "handoff":  # asked again: the same answer
+            if turn.soon():
+                return outcome([], conv, changed=False)  # the same tap, twice
+            says = handoff_says(self.content, handoff_offices(self.content,
+                                                              action[1].get("o", "")))
+            return outcome(says, conv, changed=False)
+        if action is not None:
+            found = self._menu(None, *action)
+        elif turn.command == "restart":
+            found = self._start(greet=False)
+        else:
+            return outcome([], conv, changed=False)
+        found.says = [Note(self.content.handoff.resumed), *found.says]
+        found.changed = True  # the silence ends: its row is replaced or deleted
+        return found
+
+    def _handoff(self, conv: Conversation | None, offices: tuple[str, ...]) -> Outcome:
+        says = handoff_says(self.content, offices)
+        counted = (("", HANDOFF_EVENT),)
+        if self.content.handoff.silence:
+            # Kept only to stay silent: no answers, and gone when the silence ends.
+            return outcome(says, Conversation(HANDOFF), counts=counted)
+        rest = self._finder_closed(conv) if conv is not None else None
+        return self._aside(rest, says, counts=counted)
+
+    # -- the rich menu --------------------------------------------------------------------
+
+    def on_menu(self, turn: Turn) -> Outcome | None:
+        """Answer a rich menu area's postback, or a word that asks for one of them."""
+        action = self._menu_action(turn)
+        if action is None:
+            return None
+        if self._place_tapped_again(turn, action):
+            return outcome([], turn.conv, changed=False)
+        return self._menu(turn.conv, *action)
+
+    def _menu_action(self, turn: Turn) -> tuple[str, dict[str, str]] | None:
+        """Return the menu action an input asks for (a postback or a typed word), if any."""
+        if turn.tapped:
+            action = turn.fields.get("m")
+            return (action, turn.fields) if action in MENU_ACTIONS else None
+        if turn.typed:
+            for action, words in self.menu_words.items():
+                if turn.plain in words:
+                    return action, {}
+        return None
+
+    def _menu(self, conv: Conversation | None, action: str, fields: dict[str, str]) -> Outcome:
+        if action == "questionnaire":
+            return self._start(greet=False)
+        if action == "crisis":
+            return self._crisis(conv)
+        if action == "finder":
+            if "p" in fields:
+                return self._found(conv, fields["p"])
+            return self._open_finder(conv)
+        if action == "handoff":
+            return self._handoff(conv, handoff_offices(self.content, fields.get("o", "")))
+        about = (Note(self.content.richmenu.about) if self.content.richmenu.about
+                 else Say("privacy"))
+        says = [Upcoming()] if action == "events" else [about]
+        return self._aside(conv, says)
+
+    def _place_tapped_again(self, turn: Turn, action: tuple[str, dict[str, str]]) -> bool:
+        """Tell whether a municipality's button is the one whose offices were just shown."""
+        name, fields = action
+        place = fields.get("p")
+        return (turn.tapped and name == "finder" and place is not None
+                and turn.conv is not None and turn.conv.markers.get(FINDER_SHOWN) == place
+                and turn.soon())
+
+    # -- the office finder ----------------------------------------------------------------
+
+    def on_finder(self, turn: Turn) -> Outcome | None:
+        """Take a municipality typed while the finder is open; anything else closes it."""
+        conv = turn.conv
+        if conv is None or FINDER_OPEN not in conv.markers:
+            return None
+        if self._kept(conv) is None:
+            turn.conv = None  # under a state this flow does not know: there is nothing to keep
+        elif turn.typed and turn.command is None:
+            return self._finder_typed(conv, turn.plain)
+        else:
+            turn.conv = self._finder_closed(conv)  # a question's button, 戻る or 最初から
+        return None
+
+    def _open_finder(self, conv: Conversation | None) -> Outcome:
+        if self._in_progress(conv):
+            return outcome([FinderAsk()], conv.marked(**{FINDER_OPEN: "1"}))
+        return outcome([FinderAsk()], Conversation(MENU, markers={FINDER_OPEN: "1"}))
+
+    def _finder_closed(self, conv: Conversation | None) -> Conversation | None:
+        """Return the conversation without its open finder (None if it was only the finder)."""
+        if not self._in_progress(conv):
+            return None
+        return conv.unmarked(FINDER_OPEN, FINDER_SHOWN, REGION_SHOWN)
+
+    def _found(self, conv: Conversation | None, place: str) -> Outcome:
+        finder = self.content.finder
+        if place not in self.content.municipalities:
+            return self._unchanged(conv, [Note(finder.not_understood), FinderAsk()])
+        offices = tuple(o.id for o in offices_serving(self.content, place))
+        says = ([OfficesFound(place, offices)] if offices
+                else [Note(fill(finder.none_found, place=place))])
+        rest = self._finder_closed(conv)
+        if rest is None:  # the finder was all there was: only the double-tap marker is kept
+            return outcome(says, Conversation(MENU, markers={FINDER_SHOWN: place}))
+        found = self._aside(rest, says)
+        found.answers, found.changed = rest.marked(**{FINDER_SHOWN: place}).kept(), True
+        return found
+
+    def _finder_typed(self, conv: Conversation, plain: str) -> Outcome:
+        place = place_in(self.content.municipalities, plain)
+        if place is not None:
+            return self._found(conv, place)
+        if plain in self.plain_regions:
+            return outcome([FinderAsk()], conv, changed=False)
+        return outcome([Note(self.content.finder.not_understood), FinderAsk()], conv,
+                       changed=False)

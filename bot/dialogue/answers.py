@@ -35,14 +35,22 @@ def _means(option: Option, text: str, wording: str | None) -> bool:
 
 def match_option(step: Step, text: str, wording: str | None = None) -> Option | None:
     """Return the one option a typed answer clearly means as the question was worded, else None."""
-    text = normalise(text)
-    found = [o for o in step.options if _means(o, text, wording)]
+    return option_in(step, normalise(text), wording)
+
+
+def option_in(step: Step, plain: str, wording: str | None = None) -> Option | None:
+    """Return the one option a normalised answer clearly means (match_option's work)."""
+    found = [o for o in step.options if _means(o, plain, wording)]
     return found[0] if len(found) == 1 else None
 
 
 def parse_age(text: str) -> int | None:
     """Read an age such as '42', '４２歳' or '42才'; None if it is not a plausible age."""
-    text = normalise(text)
+    return age_in(normalise(text))
+
+
+def age_in(text: str) -> int | None:
+    """Read an age from a normalised answer (parse_age's work)."""
     match = _AGE.match(text)
     if not match or not _only_filler(text[match.end():]):
         return None
@@ -60,7 +68,12 @@ def age_option(step: Step, age: int) -> Option | None:
 
 def match_place(names: list[str], text: str) -> str | None:
     """Return the municipality a typed name means: '秋田市', '秋田' and '秋田県大館市' all work."""
-    text = normalise(text).removeprefix("秋田県")
+    return place_in(names, normalise(text))
+
+
+def place_in(names: list[str], plain: str) -> str | None:
+    """Return the municipality a normalised answer names (match_place's work)."""
+    text = plain.removeprefix("秋田県")
     for name in names:
         bare = name[:-1] if name[-1] in "市町村" else name
         for form in (normalise(name), normalise(bare)):

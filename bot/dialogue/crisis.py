@@ -12,5 +12,8 @@ class CrisisWords:
         self.words = [normalise(w) for w in words]
 
     def found_in(self, text: str) -> bool:
-        text = normalise(text)
-        return any(word in text for word in self.words)
+        return self.found_in_plain(normalise(text))
+
+    def found_in_plain(self, plain: str) -> bool:
+        """Tell whether a normalised text holds a crisis word."""
+        return any(word in plain for word in self.words)

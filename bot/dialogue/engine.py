@@ -1,156 +1,75 @@
-"""The questionnaire engine: what to say and where to go next, given one input."""
+"""The questionnaire engine: one input and one conversation in, what to say and keep out.
+
+`Dialogue.respond` reads as a table (`HANDLERS`), as python-telegram-bot's
+ConversationHandler does: each row is a handler that answers the turn or passes it on (a
+handler may also change the turn's conversation on the way: a silence over, a finder closed).
+
+    entry points   follow                the greeting and the first question
+                   crisis words          the crisis lines, whatever else is going on
+    states         a handoff's silence   nothing, until 最初から or the menu (account)
+                   the menu              a rich menu area or its typed word (account)
+                   the office finder     a municipality typed while it is open (account)
+                   a double tap          the second tap of one button: no reply
+                   no questionnaire      an old button, or a first word: start
+                   戻る and 最初から       move back or start again
+                   a button              the answer it carries
+                   a typed answer        what the words mean at this question
+    fallback       anything else         ask the question again (a sticker, an image)
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlencode
+from collections.abc import Callable
 
 from bot.content.flow import DONE, Step
 from bot.content.schema import Content
-from bot.dialogue import account
-from bot.dialogue.account import (
-    FINDER_OPEN,
-    FINDER_SHOWN,
-    HANDOFF,
-    MENU,
-    FinderAsk,
-    Note,
-    OfficesFound,
-    Upcoming,
-)
-from bot.dialogue.answers import age_option, match_option, match_place, normalise, parse_age
+from bot.dialogue.account import HANDOFF_EVENT, AccountTurns, Note
+from bot.dialogue.answers import age_in, age_option, normalise, option_in, place_in
 from bot.dialogue.crisis import CrisisWords
 from bot.dialogue.machine import Questionnaire
-from bot.dialogue.matching import Match, match
+from bot.dialogue.matching import match
+from bot.dialogue.turns import (
+    BACK_WORDS,
+    DOUBLE_TAP_WINDOW,
+    FINDER_SHOWN,
+    HANDOFF,
+    LAST_STEP,
+    MENU,
+    MENU_ACTIONS,
+    REGION_SHOWN,
+    RESTART_WORDS,
+    Ask,
+    Conversation,
+    Crisis,
+    Follow,
+    OtherMessage,
+    Outcome,
+    Postback,
+    Result,
+    Say,
+    Text,
+    Turn,
+    answer_data,
+    command_data,
+    menu_data,
+    outcome,
+    region_data,
+    version_tag,
+)
 
-
-# Inputs: what a person did.
-@dataclass(frozen=True)
-class Follow:
-    """The person added the account (or unblocked it)."""
-
-
-@dataclass(frozen=True)
-class Text:
-    text: str
-
-
-@dataclass(frozen=True)
-class Postback:
-    data: str
-
-
-@dataclass(frozen=True)
-class OtherMessage:
-    """A sticker, image, location or any message that is not text."""
-
-
-# Outputs: what to say, rendered for LINE by bot.line.render.
-@dataclass(frozen=True)
-class Say:
-    key: str  # a message from content/messages.yaml
-
-
-@dataclass(frozen=True)
-class Ask:
-    step: str
-    wording: str | None = None  # the answer that picks the question's wording (ask.<wording>)
-    region: str | None = None  # area step: show this region's municipalities
-
-
-@dataclass(frozen=True)
-class Crisis:
-    """Crisis lines, answered at once."""
-
-
-@dataclass(frozen=True)
-class Result:
-    match: Match
-    wording: str | None  # picks result_intro_<wording> when the messages have it
-
-
-# What a rich menu area's postback (`m=<action>`) may ask; "uri" areas open a page instead.
-MENU_ACTIONS = ("questionnaire", "finder", "events", "crisis", "about", "handoff")
-
-
-@dataclass
-class Outcome:
-    says: list  # empty: send no reply at all (a double tap)
-    state: str | None  # None: no conversation is kept
-    answers: dict[str, str] = field(default_factory=dict)
-    changed: bool = True
-    referral: Match | None = None
-    referral_answers: dict[str, str] = field(default_factory=dict)  # what the referral counts
-    # The questionnaire's anonymous counters this input moves: (step id, what happened), e.g.
-    # ("age", "answered"), ("employment", "reached"), ("done", "reached"), ("", "crisis").
-    counts: tuple[tuple[str, str], ...] = ()
-
-
-# A second tap of the button just answered, this soon after the conversation last changed
-# (by the server's clock), is the same tap: people double-tap on slow phones. It gets no reply.
-# A tap later than this is an old button and is answered as one (stale_button, ended_button).
-DOUBLE_TAP_WINDOW = dt.timedelta(seconds=10)
-# A referral leaves the conversation at DONE with only this in its answers: the id of the step
-# answered last, never the answer, so that a double tap of that step's button gets no reply.
-# The marker does its work for DOUBLE_TAP_WINDOW; after that it counts as no conversation, and
-# it is gone at the person's next event or at the next `tsunagu purge`, whichever comes first.
-LAST_STEP = "last_step"
-# The region whose municipalities were shown last at the area step (not an answer: it is not
-# on the path, so no referral counts it), so that a double tap of a region shows its list once.
-REGION_SHOWN = "region_shown"
-
+# Re-exported: what the room gives the others (bot.line, bot.studio) to build and test with.
+__all__ = [
+    "BACK_WORDS", "DOUBLE_TAP_WINDOW", "FINDER_SHOWN", "FUNNEL_EVENTS", "HANDLERS",
+    "LAST_STEP", "MENU_ACTIONS", "REGION_SHOWN", "RESTART_WORDS", "Ask", "Crisis", "Dialogue",
+    "Follow", "OtherMessage", "Outcome", "Postback", "Result", "Say", "Text", "answer_data",
+    "command_data", "menu_data", "region_data", "version_tag",
+]
 
 # What the funnel counts (bot.db.models.FunnelCount.event); "back" and "restart" are the
 # commands' own names.
 REACHED, ANSWERED, CRISIS = "reached", "answered", "crisis"
-FUNNEL_EVENTS = (REACHED, ANSWERED, "back", "restart", CRISIS, account.HANDOFF_EVENT)
-
-
-BACK_WORDS = {"戻る", "もどる", "前へ", "前に戻る", "ひとつ前", "一つ前", "back"}
-RESTART_WORDS = {"最初から", "さいしょから", "はじめから", "初めから", "最初", "リセット",
-                 "やり直し", "やりなおし", "もう一度", "もういちど", "restart"}
-
-
-def version_tag(content: Content) -> str:
-    """Return the short mark of a bundle its answer buttons carry."""
-    return content.bundle_id[:8]
-
-
-def answer_data(step: str, value: str, tag: str | None = None) -> str:
-    """Return an answer button's data; `tag` marks the version the button was made by."""
-    return urlencode({"s": step, "v": value, **({"b": tag} if tag else {})})
-
-
-def region_data(step: str, region: str, tag: str | None = None) -> str:
-    return urlencode({"s": step, "g": region, **({"b": tag} if tag else {})})
-
-
-def command_data(command: str, step: str | None = None) -> str:
-    """Return a 戻る/最初から button's data; `step` is the question it is shown under."""
-    return urlencode({"c": command, "s": step} if step else {"c": command})
-
-
-def menu_data(action: str, **more: str) -> str:
-    """Return the data of a rich menu area's (or a card button's) postback: `m=<action>`."""
-    return urlencode({"m": action, **more})
-
-
-def _postback_fields(data: str) -> dict[str, str]:
-    try:
-        parsed = parse_qs(data, strict_parsing=True, max_num_fields=4)
-    except ValueError:
-        return {}
-    return {k: v[0] for k, v in parsed.items() if len(v) == 1}
-
-
-def _without_region(answers: dict[str, str]) -> dict[str, str]:
-    """Return the answers without the double-tap markers of the last reply."""
-    return {k: v for k, v in answers.items() if k not in (REGION_SHOWN, FINDER_SHOWN)}
-
-
-def _without_finder(answers: dict[str, str]) -> dict[str, str]:
-    return {k: v for k, v in answers.items() if k != FINDER_OPEN}
+FUNNEL_EVENTS = (REACHED, ANSWERED, "back", "restart", CRISIS, HANDOFF_EVENT)
 
 
 def _no_years(step: Step) -> dict[str, str]:
@@ -158,7 +77,7 @@ def _no_years(step: Step) -> dict[str, str]:
     return {step.years_key: ""} if step.kind == "age" else {}
 
 
-class Dialogue:
+class Dialogue(AccountTurns):
     """Answer one input of one conversation; pure, so it is easy to test and to share."""
 
     def __init__(self, content: Content) -> None:
@@ -170,6 +89,7 @@ class Dialogue:
         self.menu_words = {action: {normalise(w) for w in words} for action, words in (
             ("finder", content.finder.words), ("events", content.events.words),
             ("handoff", content.handoff.words))}
+        self.plain_regions = {normalise(r.name): r.name for r in content.regions}
 
     def is_crisis(self, text: str) -> bool:
         return self.crisis.found_in(text)
@@ -178,260 +98,144 @@ class Dialogue:
                 since: dt.timedelta | None = None) -> Outcome:
         """Return what to say and the conversation's next state for one input.
 
-        `since` is how long ago the stored conversation last changed (None: unknown); the
-        engine keeps no clock, so the caller measures it.
+        `conv` is the stored (state, answers and markers); `since` is how long ago it last
+        changed (None: unknown): the engine keeps no clock, so the caller measures it.
         """
-        if isinstance(inp, Follow):
-            return self._start(greet=True)
-        if isinstance(inp, Text) and self.is_crisis(inp.text):
-            return self._crisis(conv)  # always answered, a counselor's chat or not
-        if conv is not None and conv[0] == HANDOFF:
-            if self._silent(since):
-                return self._during_handoff(conv, inp, since)
-            conv = None  # the silence is over: as if there were no conversation
-        action = self._menu_action(inp)
-        if action is not None:
-            if self._place_tapped_again(conv, inp, action, since):
-                return Outcome([], *conv, changed=False)
-            return self._menu(conv, *action)
-        if conv is not None and FINDER_OPEN in conv[1]:
-            if self._kept(conv) is None:
-                conv = None  # under a state this flow does not know: there is nothing to keep
-            elif isinstance(inp, Text) and self._command(inp) is None:
-                return self._finder_typed(conv, inp.text)
-            else:
-                conv = self._finder_closed(conv)  # a question's button, 戻る or 最初から
-        command = self._command(inp)
-        if isinstance(inp, Postback) and self._tapped_again(conv, inp, command, since):
-            state, answers = conv
-            return Outcome([], state, answers, changed=False)
-        if conv is None or self.flow.step(conv[0]) is None:
-            if isinstance(inp, Postback) and command is None:
-                return Outcome([Say("ended_button")], None, changed=False)
-            return self._start(greet=command is None)
-        if command:
-            return self._move(conv, command)
-        if isinstance(inp, Postback):
-            return self._tap(conv, _postback_fields(inp.data))
-        if isinstance(inp, Text):
-            return self._typed(conv, inp.text)
-        return self._reask(conv, "not_text")
+        turn = Turn.of(inp, Conversation.stored(conv), since)
+        for _, handler in HANDLERS:
+            found = handler(self, turn)
+            if found is not None:
+                return found
+        raise AssertionError("the fallback answers every turn")
 
-    # -- the rich menu, the office finder, events, a person ---------------------------------
+    # -- entry points ---------------------------------------------------------------------
 
-    def _menu_action(self, inp) -> tuple[str, dict[str, str]] | None:
-        """Return the menu action an input asks for (a postback or a typed word), if any."""
-        if isinstance(inp, Postback):
-            fields = _postback_fields(inp.data)
-            action = fields.get("m")
-            return (action, fields) if action in MENU_ACTIONS else None
-        if isinstance(inp, Text):
-            text = normalise(inp.text)
-            for action, words in self.menu_words.items():
-                if text in words:
-                    return action, {}
+    def on_follow(self, turn: Turn) -> Outcome | None:
+        return self._start(greet=True) if isinstance(turn.inp, Follow) else None
+
+    def on_crisis_words(self, turn: Turn) -> Outcome | None:
+        # Always answered, a counselor's chat or not; the text itself is never kept.
+        if turn.typed and self.crisis.found_in_plain(turn.plain):
+            return self._crisis(turn.conv)
         return None
 
-    def _menu(self, conv, action: str, fields: dict[str, str]) -> Outcome:
-        if action == "questionnaire":
-            return self._start(greet=False)
-        if action == "crisis":
-            return self._crisis(conv)
-        if action == "finder":
-            if "p" in fields:
-                return self._found(conv, fields["p"])
-            return self._open_finder(conv)
-        if action == "handoff":
-            return self._handoff(conv, account.handoff_offices(self.content, fields.get("o", "")))
-        about = (Note(self.content.richmenu.about) if self.content.richmenu.about
-                 else Say("privacy"))
-        says = [Upcoming()] if action == "events" else [about]
-        return self._aside(conv, says)
+    # -- states ---------------------------------------------------------------------------
 
-    def _place_tapped_again(self, conv, inp, action, since: dt.timedelta | None) -> bool:
-        """Tell whether a municipality's button is the one whose offices were just shown."""
-        name, fields = action
-        place = fields.get("p")
-        return (isinstance(inp, Postback) and name == "finder" and place is not None
-                and conv is not None and conv[1].get(FINDER_SHOWN) == place
-                and since is not None and since <= DOUBLE_TAP_WINDOW)
+    def on_double_tap(self, turn: Turn) -> Outcome | None:
+        if turn.tapped and self._tapped_again(turn):
+            return outcome([], turn.conv, changed=False)
+        return None
 
-    def _in_progress(self, conv) -> bool:
-        return conv is not None and self.flow.step(conv[0]) is not None
+    def on_no_questionnaire(self, turn: Turn) -> Outcome | None:
+        """Start the questionnaire (an old button of a finished one is said to be old)."""
+        if self._in_progress(turn.conv):
+            return None
+        if turn.tapped and turn.command is None:
+            return Outcome([Say("ended_button")], None, changed=False)
+        return self._start(greet=turn.command is None)
 
-    def _kept(self, conv):
+    def on_command(self, turn: Turn) -> Outcome | None:
+        return self._move(turn.conv, turn.command) if turn.command else None
+
+    def on_button(self, turn: Turn) -> Outcome | None:
+        return self._tap(turn.conv, turn.fields) if turn.tapped else None
+
+    def on_typed(self, turn: Turn) -> Outcome | None:
+        return self._typed(turn.conv, turn.plain) if turn.typed else None
+
+    # -- fallback -------------------------------------------------------------------------
+
+    def on_anything_else(self, turn: Turn) -> Outcome:
+        return self._reask(turn.conv, "not_text")
+
+    # -- what the handlers share ----------------------------------------------------------
+
+    def _in_progress(self, conv: Conversation | None) -> bool:
+        return conv is not None and self.flow.step(conv.state) is not None
+
+    def _kept(self, conv: Conversation | None) -> Conversation | None:
         """Return the conversation if its state is one this engine keeps, else None."""
-        if conv is None or not (self._in_progress(conv) or conv[0] in (MENU, DONE)):
+        if conv is None or not (self._in_progress(conv) or conv.state in (MENU, DONE)):
             return None
         return conv
 
-    def _unchanged(self, conv, says: list, counts: tuple = ()) -> Outcome:
-        kept = self._kept(conv)
-        return Outcome(says, kept and kept[0], kept[1] if kept else {}, changed=False,
-                       counts=counts)
+    def _unchanged(self, conv: Conversation | None, says: list, counts: tuple = ()) -> Outcome:
+        return outcome(says, self._kept(conv), changed=False, counts=counts)
 
-    def _aside(self, conv, says: list, counts: tuple = ()) -> Outcome:
+    def _aside(self, conv: Conversation | None, says: list, counts: tuple = ()) -> Outcome:
         """Say something beside the questionnaire, then ask its question again (if any)."""
         if not self._in_progress(conv):
             return self._unchanged(conv, says, counts)
-        state, answers = conv
-        return Outcome([*says, Note(self.content.finder.resume), self._ask(state, answers)],
-                       state, answers, changed=False, counts=counts)
+        return outcome([*says, Note(self.content.finder.resume), self._ask(conv)], conv,
+                       changed=False, counts=counts)
 
-    def _open_finder(self, conv) -> Outcome:
-        if self._in_progress(conv):
-            state, answers = conv
-            return Outcome([FinderAsk()], state, {**answers, FINDER_OPEN: "1"})
-        return Outcome([FinderAsk()], MENU, {FINDER_OPEN: "1"})
-
-    def _finder_closed(self, conv):
-        """Return the conversation without its open finder (None if it was only the finder)."""
-        if not self._in_progress(conv):
-            return None
-        return conv[0], _without_region(_without_finder(conv[1]))
-
-    def _found(self, conv, place: str) -> Outcome:
-        finder = self.content.finder
-        if place not in self.content.municipalities:
-            return self._unchanged(conv, [Note(finder.not_understood), FinderAsk()])
-        offices = tuple(o.id for o in account.offices_serving(self.content, place))
-        says = ([OfficesFound(place, offices)] if offices
-                else [Note(account.fill(finder.none_found, place=place))])
-        rest = self._finder_closed(conv)
-        if rest is None:  # the finder was all there was: only the double-tap marker is kept
-            return Outcome(says, MENU, {FINDER_SHOWN: place})
-        outcome = self._aside(rest, says)
-        outcome.answers, outcome.changed = {**rest[1], FINDER_SHOWN: place}, True
-        return outcome
-
-    def _finder_typed(self, conv, text: str) -> Outcome:
-        place = match_place(self.content.municipalities, text)
-        if place is not None:
-            return self._found(conv, place)
-        if any(normalise(r.name) == normalise(text) for r in self.content.regions):
-            return Outcome([FinderAsk()], conv[0], conv[1], changed=False)
-        return Outcome([Note(self.content.finder.not_understood), FinderAsk()], conv[0],
-                       conv[1], changed=False)
-
-    def _handoff(self, conv, offices: tuple[str, ...]) -> Outcome:
-        says = account.handoff_says(self.content, offices)
-        counted = (("", account.HANDOFF_EVENT),)
-        if self.content.handoff.silence:
-            # Kept only to stay silent: no answers, and gone when the silence ends.
-            return Outcome(says, HANDOFF, {}, counts=counted)
-        rest = self._finder_closed(conv) if conv is not None else None
-        return self._aside(rest, says, counts=counted)
-
-    def _silent(self, since: dt.timedelta | None) -> bool:
-        handoff = self.content.handoff
-        return handoff.silence and (since is None
-                                    or since < dt.timedelta(hours=handoff.handoff_hours))
-
-    def _during_handoff(self, conv, inp, since: dt.timedelta | None) -> Outcome:
-        """Keep silent while a counselor may answer; 最初から or the menu wakes the bot."""
-        resumed = Note(self.content.handoff.resumed)
-        action = self._menu_action(inp)
-        if action is not None and action[0] == "handoff":  # asked again: the same answer
-            if since is not None and since <= DOUBLE_TAP_WINDOW:
-                return Outcome([], *conv, changed=False)  # the same tap, twice
-            says = account.handoff_says(self.content, account.handoff_offices(
-                self.content, action[1].get("o", "")))
-            return Outcome(says, *conv, changed=False)
-        if action is not None:
-            outcome = self._menu(None, *action)
-        elif self._command(inp) == "restart":
-            outcome = self._start(greet=False)
-        else:
-            return Outcome([], *conv, changed=False)
-        outcome.says = [resumed, *outcome.says]
-        outcome.changed = True  # the silence ends: its row is replaced or deleted
-        return outcome
-
-    def _tapped_again(self, conv, inp: Postback, command: str | None,
-                      since: dt.timedelta | None) -> bool:
+    def _tapped_again(self, turn: Turn) -> bool:
         """Tell whether a tap is a second tap of the button just acted on (a double tap)."""
-        if conv is None or since is None or since > DOUBLE_TAP_WINDOW:
+        conv = turn.conv
+        if conv is None or not turn.soon():
             return False
-        state, answers = conv
-        fields = _postback_fields(inp.data)
-        tapped = fields.get("s")
-        if command is not None:
-            return self._command_again(state, answers, command, tapped)
-        if state == DONE:  # a referral's marker: any button of the step that ended it
-            return tapped is not None and tapped == answers.get(LAST_STEP)
-        if self.flow.step(state) is None:
+        tapped = turn.fields.get("s")
+        if turn.command is not None:
+            return self._command_again(conv, turn.command, tapped)
+        if conv.state == DONE:  # a referral's marker: any button of the step that ended it
+            return tapped is not None and tapped == conv.markers.get(LAST_STEP)
+        if self.flow.step(conv.state) is None:
             return False
-        if "g" in fields:
-            return tapped == state and answers.get(REGION_SHOWN) == fields["g"]
-        previous = self.flow.previous(state, answers)
-        return (previous is not None and tapped == previous and "v" in fields
-                and answers.get(previous) == fields["v"])
+        if "g" in turn.fields:
+            return tapped == conv.state and conv.markers.get(REGION_SHOWN) == turn.fields["g"]
+        previous = self.flow.previous(conv.state, conv.answers)
+        return (previous is not None and tapped == previous and "v" in turn.fields
+                and conv.answers.get(previous) == turn.fields["v"])
 
-    def _command_again(self, state: str, answers: dict, command: str,
-                       shown_under: str | None) -> bool:
+    def _command_again(self, conv: Conversation, command: str, shown_under: str | None) -> bool:
         """Tell whether a 戻る/最初から tap repeats the one just acted on."""
-        if self.flow.step(state) is None:
+        if self.flow.step(conv.state) is None:
             return False
-        if shown_under is not None and shown_under != state:
+        if shown_under is not None and shown_under != conv.state:
             return True  # the button of the question just left: the first tap moved on
         # 最初から under the result (under no question), tapped twice: the first restarted.
-        return (shown_under is None and command == "restart" and state == self.flow.start
-                and not answers)
-
-    def _command(self, inp) -> str | None:
-        if isinstance(inp, Postback):
-            command = _postback_fields(inp.data).get("c")
-            return command if command in ("back", "restart") else None
-        if isinstance(inp, Text):
-            text = normalise(inp.text)
-            if text in BACK_WORDS:
-                return "back"
-            if text in RESTART_WORDS:
-                return "restart"
-        return None
+        return (shown_under is None and command == "restart" and conv.state == self.flow.start
+                and not conv.kept())
 
     def _start(self, greet: bool) -> Outcome:
         says = [Say("greeting"), Say("privacy")] if greet else []
         return Outcome([*says, Ask(self.flow.start)], self.flow.start, {},
                        counts=((self.flow.start, REACHED),))
 
-    def _crisis(self, conv) -> Outcome:
-        if conv is not None and conv[0] == HANDOFF:  # answered, and the silence goes on
-            return Outcome([Crisis()], *conv, changed=False, counts=(("", CRISIS),))
-        if conv is None or self.flow.step(conv[0]) is None:
+    def _crisis(self, conv: Conversation | None) -> Outcome:
+        if conv is not None and conv.state == HANDOFF:  # answered; the silence goes on
+            return outcome([Crisis()], conv, changed=False, counts=(("", CRISIS),))
+        if not self._in_progress(conv):
             return Outcome([Crisis()], None, changed=False, counts=(("", CRISIS),))
-        state, answers = conv
-        return Outcome([Crisis(), Say("crisis_after"), self._ask(state, answers)],
-                       state, answers, changed=False, counts=((state, CRISIS),))
+        return outcome([Crisis(), Say("crisis_after"), self._ask(conv)], conv, changed=False,
+                       counts=((conv.state, CRISIS),))
 
-    def _ask(self, state: str, answers: dict, region: str | None = None) -> Ask:
-        return Ask(state, self.flow.wording(answers), region)
+    def _ask(self, conv: Conversation, region: str | None = None) -> Ask:
+        return Ask(conv.state, self.flow.wording(conv.answers), region)
 
-    def _reask(self, conv, key: str, changed: bool = False) -> Outcome:
-        state, answers = conv
-        return Outcome([Say(key), self._ask(state, answers)], state, answers, changed=changed)
+    def _reask(self, conv: Conversation, key: str) -> Outcome:
+        return outcome([Say(key), self._ask(conv)], conv, changed=False)
 
-    def _move(self, conv, trigger: str) -> Outcome:
-        state, answers = conv
-        if trigger == "back" and self.flow.previous(state, answers) is None:
-            return Outcome([self._ask(state, answers)], state, answers, changed=False)
-        left = state
-        progress = self.questionnaire.attach(state, answers)
+    # -- the questionnaire ----------------------------------------------------------------
+
+    def _move(self, conv: Conversation, trigger: str) -> Outcome:
+        if trigger == "back" and self.flow.previous(conv.state, conv.answers) is None:
+            return outcome([self._ask(conv)], conv, changed=False)
+        progress = self.questionnaire.attach(conv.state, dict(conv.answers))
         try:
             progress.trigger(trigger)
-            state, answers = progress.state, _without_region(progress.answers)
+            moved = Conversation(progress.state, progress.answers)  # the reply's markers go
         finally:
             self.questionnaire.detach(progress)
-        return Outcome([self._ask(state, answers)], state, answers, counts=((left, trigger),))
+        return outcome([self._ask(moved)], moved, counts=((conv.state, trigger),))
 
-    def _tap(self, conv, fields: dict[str, str]) -> Outcome:
-        state, answers = conv
-        step = self.flow.step(state)
+    def _tap(self, conv: Conversation, fields: dict[str, str]) -> Outcome:
+        step = self.flow.step(conv.state)
         # A button of another question, or of another version (made before a publish), is old.
-        if fields.get("s") != state or step is None or fields.get("b", self.tag) != self.tag:
+        if fields.get("s") != conv.state or fields.get("b", self.tag) != self.tag:
             return self._reask(conv, "stale_button")
         if "g" in fields and step.kind == "area":
-            if any(r.name == fields["g"] for r in self.content.regions):
+            if fields["g"] in self.plain_regions.values():
                 return self._region(conv, fields["g"])
             return self._reask(conv, "area_not_understood")
         value = fields.get("v", "")
@@ -443,50 +247,65 @@ class Dialogue:
             return self._reask(conv, "not_understood")
         return self._answer(conv, value, _no_years(step))
 
-    def _typed(self, conv, text: str) -> Outcome:
-        state, answers = conv
-        step = self.flow.step(state)
+    def _typed(self, conv: Conversation, plain: str) -> Outcome:
+        step = self.flow.step(conv.state)
         if step.kind == "area":
-            return self._typed_area(conv, text)
-        if step.kind == "age" and (age := parse_age(text)) is not None:
+            return self._typed_area(conv, plain)
+        if step.kind == "age" and (age := age_in(plain)) is not None:
             band = age_option(step, age)
             if band is not None:
                 return self._answer(conv, band.value, {step.years_key: str(age)})
-        option = match_option(step, text, self.flow.wording(answers))
+        option = option_in(step, plain, self.flow.wording(conv.answers))
         if option is None:
             return self._reask(conv, "age_not_understood" if step.kind == "age"
                                else "not_understood")
         return self._answer(conv, option.value, _no_years(step))
 
-    def _typed_area(self, conv, text: str) -> Outcome:
-        state, answers = conv
-        place = match_place(self.content.municipalities, text)
+    def _typed_area(self, conv: Conversation, plain: str) -> Outcome:
+        place = place_in(self.content.municipalities, plain)
         if place is not None:
             return self._answer(conv, place, {})
-        region = next((r.name for r in self.content.regions
-                       if normalise(r.name) == normalise(text)), None)
+        region = self.plain_regions.get(plain)
         if region is not None:
             return self._region(conv, region)
         return self._reask(conv, "area_not_understood")
 
-    def _region(self, conv, region: str) -> Outcome:
-        state, answers = conv
-        return Outcome([self._ask(state, answers, region)], state,
-                       {**answers, REGION_SHOWN: region})
+    def _region(self, conv: Conversation, region: str) -> Outcome:
+        return outcome([self._ask(conv, region)], conv.marked(**{REGION_SHOWN: region}))
 
-    def _answer(self, conv, value: str, extra: dict[str, str]) -> Outcome:
-        state, answers = conv
-        progress = self.questionnaire.attach(state, answers)
+    def _answer(self, conv: Conversation, value: str, extra: dict[str, str]) -> Outcome:
+        progress = self.questionnaire.attach(conv.state, dict(conv.answers))
         try:
             progress.answer(value=value, extra=extra)
-            state, answers = progress.state, _without_region(progress.answers)
+            state, answers = progress.state, dict(progress.answers)  # the reply's markers go
         finally:
             self.questionnaire.detach(progress)
         if state == DONE:
             answers = self.flow.on_path(answers)  # not those of a branch left by 戻る
             found = match(self.content, answers)
             return Outcome([Result(found, self.flow.wording(answers))], DONE,
-                           {LAST_STEP: conv[0]}, referral=found, referral_answers=answers,
-                           counts=((conv[0], ANSWERED), (DONE, REACHED)))
-        return Outcome([self._ask(state, answers)], state, answers,
-                       counts=((conv[0], ANSWERED), (state, REACHED)))
+                           {LAST_STEP: conv.state}, referral=found, referral_answers=answers,
+                           counts=((conv.state, ANSWERED), (DONE, REACHED)))
+        answered = Conversation(state, answers)
+        return outcome([self._ask(answered)], answered,
+                       counts=((conv.state, ANSWERED), (state, REACHED)))
+
+
+Handler = Callable[[Dialogue, Turn], Outcome | None]
+# The engine, in order: the first handler that answers a turn answers it.
+HANDLERS: tuple[tuple[str, Handler], ...] = (
+    # entry points
+    ("follow", Dialogue.on_follow),
+    ("crisis words", Dialogue.on_crisis_words),
+    # states
+    ("a handoff's silence", Dialogue.on_handoff_silence),
+    ("the menu", Dialogue.on_menu),
+    ("the office finder", Dialogue.on_finder),
+    ("a double tap", Dialogue.on_double_tap),
+    ("no questionnaire", Dialogue.on_no_questionnaire),
+    ("戻る and 最初から", Dialogue.on_command),
+    ("a button", Dialogue.on_button),
+    ("a typed answer", Dialogue.on_typed),
+    # fallback
+    ("anything else", Dialogue.on_anything_else),
+)
