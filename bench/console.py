@@ -186,7 +186,8 @@ def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
     return result
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> dict:
+    """Run the console benchmark; print (and with --write-docs, write) its tables; return them."""
     args = parse_args(argv)
     from bot.content import bundle
 
@@ -224,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         section = report.dated("The console over a million referrals", "bench.console",
                                revision(), text)
         report.write_docs("console", section)
+    return results
 
 
 if __name__ == "__main__":

@@ -274,10 +274,11 @@ def test_counselors_see_how_many_asked_for_a_person_each_day(app, runner, client
 
 
 def test_a_versions_funnel_beside_the_one_before(database_url, line_api, tmp_path):
-    import time
-
+    from bot.content.source import content_source
+    from bot.db import versions
     from tests.support.console import log_in, make_account
     from tests.support.drafts import reword_first_question
+    from tests.support.events import wait_until
 
     app = make_app(database_url, line_api, CONTENT_REFRESH_SECONDS=0.05)
     runner, client = app.test_cli_runner(), app.test_client()
@@ -289,7 +290,9 @@ def test_a_versions_funnel_beside_the_one_before(database_url, line_api, tmp_pat
     user.tap("ご本人")
     reword_first_question(root, "ご相談は、どなたについてですか？")
     assert runner.invoke(args=["publish", "--root", str(root), "--note", "2"]).exit_code == 0
-    time.sleep(0.1)  # the workers' next look at the live pointer
+    live = versions.pointer(database(app), versions.LIVE).bundle_id
+    with app.app_context():  # the workers' next look at the live pointer finds version 2
+        wait_until(lambda: content_source(app).current().bundle_id == live)
     LineUser(client, line_api).follow()  # one person under version 2, who stops at once
     make_account(app, "sato", "counselor")
     log_in(client, "sato")

@@ -151,7 +151,8 @@ def test_hanging_line_is_given_up_on_after_bounded_attempts(queued_app, line_api
     assert time.monotonic() - started < 3
     assert waiting(stream) == 0
     line_api.delay = 0
-    time.sleep(0.6)  # let the stand-in finish the calls it was still sleeping in
+    # The stand-in finishes the calls it was still sleeping in.
+    wait_until(lambda: len(line_api.requests) >= 2)
     assert len(line_api.requests) == 2
     # A call that timed out may still have reached LINE; then the retry's token is used up.
     # That is the price of retrying a timeout, and harmless: LINE shows the reply once.
