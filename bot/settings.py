@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     TSUNAGU_SECRET_KEY: str = ""
     TSUNAGU_CONTENT_DIR: Path = PROJECT_ROOT / "content"
     TSUNAGU_FLOWS_DIR: Path = PROJECT_ROOT / "flows"
-    # The font the rich menu image is drawn with (empty: a Japanese font Debian installs).
+    # The font the rich menu image is drawn with (empty: the one installed with tsunagu).
     TSUNAGU_FONT: str = ""
     # Optional: with a Redis URL, replies go out through a queue after the webhook answers.
     TSUNAGU_REDIS_URL: str = ""

@@ -358,26 +358,61 @@ def test_an_editors_image_that_does_not_fit_is_refused_before_any_call(
     assert line_api.requests == []
 
 
-def test_without_a_japanese_font_deploy_says_which_package_to_install(
-        app, runner, line_api, monkeypatch):
-    monkeypatch.setattr(menu_image, "FONTS", ())
+@pytest.fixture
+def no_debian_font(monkeypatch, tmp_path):
+    """Point the lookup's Debian fonts at files that are not there, as on a machine without
+    Debian's font packages."""
+    monkeypatch.setattr(menu_image, "FONTS", (tmp_path / "debian" / "ipaexg.ttf",))
 
+
+@pytest.fixture
+def no_font(no_debian_font, monkeypatch):
+    """No Japanese font at all: neither Debian's nor the Python package's."""
+    monkeypatch.setattr(menu_image, "PACKAGED_FONT", ("tsunagu_no_such_font", "x.otf"))
+
+
+def test_the_font_that_comes_with_tsunagu_is_used_without_any_debian_font(no_debian_font):
+    import noto_cjk_sans_jp_regular
+
+    assert menu_image.find_font() == menu_image.Path(str(noto_cjk_sans_jp_regular.FONT_PATH))
+    assert menu_image.find_font().name == "NotoSansCJKjp-Regular.otf"
+
+
+def test_without_the_package_a_debian_font_is_used(no_font, monkeypatch, tmp_path):
+    debian = tmp_path / "ipaexg.ttf"
+    shutil.copyfile(packaged_font_path(), debian)
+    monkeypatch.setattr(menu_image, "FONTS", (tmp_path / "missing.ttc", debian))
+    assert menu_image.find_font() == debian
+
+
+def test_without_a_japanese_font_deploy_says_which_package_to_install(
+        app, runner, line_api, no_font):
     result = deploy(runner)
 
     assert result.exit_code == 1
-    assert "install Debian's fonts-ipaexfont-gothic" in result.output
+    assert "install the Python package noto-cjk-sans-jp-regular" in result.output
+    assert "fonts-ipaexfont-gothic" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
     assert line_api.requests == []
     with pytest.raises(menu_image.ImageError, match="TSUNAGU_FONT='/no/such.ttf' is not a file"):
         menu_image.find_font("/no/such.ttf")
 
 
-def test_tsunagu_font_chooses_the_font(database_url, line_api, monkeypatch):
-    monkeypatch.setattr(menu_image, "FONTS", ())
-    app = make_app(database_url, line_api, FONT=str(menu_image.Path(
-        "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf")))
+def test_tsunagu_font_chooses_the_font(database_url, line_api, no_font, tmp_path):
+    chosen = tmp_path / "chosen.otf"
+    shutil.copyfile(packaged_font_path(), chosen)
+    assert menu_image.find_font(str(chosen)) == chosen
+    app = make_app(database_url, line_api, FONT=str(chosen))
     result = app.test_cli_runner().invoke(args=["richmenu", "deploy", "--dry-run"])
     assert result.exit_code == 0, result.output
     database(app).dispose()
+
+
+def packaged_font_path():
+    """The font file of the package tsunagu installs (found before any font is hidden)."""
+    import noto_cjk_sans_jp_regular
+
+    return noto_cjk_sans_jp_regular.FONT_PATH
 
 
 # ---- dry run and status -------------------------------------------------------------------

@@ -1,29 +1,34 @@
 """The rich menu's image: drawn from content/richmenu.yaml with Pillow, or an editor's file.
 
 Each area is a filled rectangle (its own color or the menu's) with its label centred in the
-menu's text_color (every label in one size, on one line or two), in a Japanese font installed
-from a Debian package (never downloaded); thin lines separate the areas. The image is exactly
-the menu's size, PNG (JPEG if a PNG would be over LINE's 1 MB), as `bot.line.limits` says
-LINE takes it.
+menu's text_color (every label in one size, on one line or two), in the Japanese font that is
+installed with tsunagu (Noto Sans CJK JP, from a Python package; never downloaded at run time);
+thin lines separate the areas. The image is exactly the menu's size, PNG (JPEG if a PNG would
+be over LINE's 1 MB), as `bot.line.limits` says LINE takes it.
 """
 
 from __future__ import annotations
 
 import io
+from importlib import resources
 from pathlib import Path
 
 from bot.content.schema import RichMenu
 from bot.line.limits import MAX_MENU_IMAGE_BYTES
 
-# Japanese fonts Debian installs, in the order tried: fonts-ipaexfont-gothic, fonts-noto-cjk.
+# The font installed with tsunagu (pyproject.toml): Noto Sans CJK JP Regular, SIL OFL 1.1, in
+# the Python package noto-cjk-sans-jp-regular (its module, the file in it).
+PACKAGED_FONT = ("noto_cjk_sans_jp_regular", "NotoSansCJKjp-Regular.otf")
+# Then Japanese fonts Debian installs, in the order tried: fonts-ipaexfont-gothic, fonts-noto-cjk.
 FONTS = (
     Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"),
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
 )
-NO_FONT = ("no Japanese font to draw the rich menu with: install Debian's fonts-ipaexfont-gothic "
-           "(apt-get install fonts-ipaexfont-gothic) or fonts-noto-cjk, or set TSUNAGU_FONT to "
-           "a .ttf/.otf/.ttc file (or give a finished image with --image)")
+NO_FONT = ("no Japanese font to draw the rich menu with: install the Python package "
+           "noto-cjk-sans-jp-regular (pip install noto-cjk-sans-jp-regular; it comes with "
+           "tsunagu), or Debian's fonts-ipaexfont-gothic, or set TSUNAGU_FONT to a "
+           ".ttf/.otf/.ttc file (or give a finished image with --image)")
 SEPARATOR = 4  # pixels of the line between two areas
 BREAK_AFTER = "・、。 　をのにへとでから"  # a label may go onto a second line after these
 
@@ -33,18 +38,30 @@ class ImageError(Exception):
 
 
 def find_font(configured: str = "") -> Path:
-    """Return the font to draw with: TSUNAGU_FONT if set, else the first Debian font found."""
+    """Return the font to draw with: TSUNAGU_FONT if set, else the font installed with tsunagu,
+    else the first Debian font found."""
     if configured:
         path = Path(configured)
         if not path.is_file():
             raise ImageError(f"TSUNAGU_FONT={configured!r} is not a file: give the path of a "
-                             ".ttf, .otf or .ttc font, or unset it to use "
-                             "fonts-ipaexfont-gothic")
+                             ".ttf, .otf or .ttc font, or unset it to use the font installed "
+                             "with tsunagu (Noto Sans CJK JP)")
         return path
-    for path in FONTS:
-        if path.is_file():
+    for path in (packaged_font(), *FONTS):
+        if path is not None and path.is_file():
             return path
     raise ImageError(NO_FONT)
+
+
+def packaged_font() -> Path | None:
+    """Return the font file of the Python package PACKAGED_FONT names, or None without it."""
+    module, name = PACKAGED_FONT
+    try:
+        folder = resources.files(module)
+    except ModuleNotFoundError:
+        return None
+    path = Path(str(folder / name))  # an installed package is a folder of files
+    return path if path.is_file() else None
 
 
 def _rgb(color: str) -> tuple[int, int, int]:
