@@ -10,6 +10,8 @@ import logging
 
 from flask import Flask
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
 
 def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     """Create and configure the tsunagu application (without LINE parts if webhook=False)."""
@@ -28,7 +30,8 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     if test_config:
         app.config.update(test_config)
     settings.check(app)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # INFO for the web app; the `tsunagu` command sets its own level first (bot/cli.py).
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # transitions narrates every state change at INFO: per event, that is most of our CPU.
     logging.getLogger("transitions").setLevel(logging.WARNING)
     database.init_app(app)
