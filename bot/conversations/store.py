@@ -40,7 +40,6 @@ from bot import clock
 from bot.db.database import Database, database
 from bot.db.models import Conversation, FunnelCount, ProcessedEvent, UTCDateTime
 from bot.referrals import record as records
-from bot.referrals import tallies
 from bot.referrals.record import Record
 
 log = logging.getLogger(__name__)
@@ -207,32 +206,9 @@ def _at_once(kind: str, referral: bool, counts: bool = False):
     statement = select(func.count()).select_from(marked)
     if counts:
         statement = statement.add_cte(_counted(marked))
-    if not referral:
-        return statement
-    new = (insert(records.REFERRALS).from_select(list(records.ROW_PARAMS),
-                                         select(*records.ROW_PARAMS.values()).select_from(marked))
-           .returning(records.REFERRALS.c.id).cte("referral"))
-    named = func.unnest(bindparam("kinds", type_=ARRAY(String)),
-                        bindparam("codes", type_=ARRAY(String))).table_valued(
-        "kind", "code").render_derived("named")
-    targets = insert(records.TARGETS).from_select(
-        ["referral_id", "kind", "code"],
-        select(new.c.id, named.c.kind, named.c.code).select_from(new.join(named, true())))
-    return statement.add_cte(targets.cte("targets")).add_cte(_tallied(new))
-
-
-def _tallied(new):
-    """Build the CTE that adds a referral to its tallies once the referral is stored."""
-    tallied = func.unnest(*(bindparam(f"tally_{name}s", type_=ARRAY(String))
-                            for name in ("kind", "field", "value"))).table_valued(
-        "kind", "field", "value").render_derived("tallied")
-    group = [records.ROW_PARAMS[name] for name in tallies.GROUP if name != "subject"]
-    rows = select(*group, bindparam("subject", type_=String), tallied.c.kind, tallied.c.field,
-                  tallied.c.value, literal(1)).select_from(new.join(tallied, true()))
-    upsert = postgresql.insert(tallies.TALLIES).from_select([*tallies.KEY, "count"], rows)
-    upsert = upsert.on_conflict_do_update(index_elements=tallies.KEY,
-                                          set_={"count": tallies.TALLIES.c.count + 1})
-    return upsert.cte("tallied")
+    if referral:  # the referrals room's statements, stored only if the event was marked
+        statement = statement.add_cte(*records.stored_after(marked))
+    return statement
 
 
 AT_ONCE = {(kind, referral, counts): _at_once(kind, referral, counts)
@@ -244,13 +220,7 @@ def _write_at_once(conn: Connection, change: Change) -> None:
     """Write an event's change in one statement: one round trip, atomic without BEGIN."""
     params = change.params
     if change.referral is not None:
-        targets = change.referral.targets
-        found = tallies.tallies_of(change.row["answers"], targets)
-        params = {**params, **change.row, "kinds": [kind for kind, _ in targets],
-                  "codes": [code for _, code in targets],
-                  "subject": tallies.subject_of(change.row["answers"]),
-                  **{f"tally_{name}s": [tally[i] for tally in found]
-                     for i, name in enumerate(("kind", "field", "value"))}}
+        params = {**params, **records.stored_values(change.referral, change.row)}
     if change.counts:
         params = {**params, "steps": [step for step, _ in change.counts],
                   "events": [event for _, event in change.counts]}

@@ -1,4 +1,10 @@
-"""An anonymous referral record: the month, the bundle, the answers as categories, the targets."""
+"""An anonymous referral record: the month, the bundle, the answers as categories, the targets.
+
+This module owns the statements that store a record (its `referrals` row, its
+`referral_targets` and, through `tallies`, its tallies); the conversation store only runs
+them in the event's own write: `write` in its transaction (SQLite), or the CTEs of
+`stored_after` in its one statement with the values of `stored_values` (PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, insert
+from sqlalchemy import CTE, Connection, String, bindparam, func, insert, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot.content.flow import Flow
 from bot.db.models import Referral, ReferralTarget
@@ -56,3 +63,29 @@ def write(conn: Connection, record: Record, row: dict) -> None:
         conn.execute(INSERT_TARGETS, [{"referral_id": referral_id, "kind": kind, "code": code}
                                       for kind, code in record.targets])
     tallies.add(conn, row, record.targets)
+
+
+def stored_after(handled) -> list[CTE]:
+    """Build the CTEs that store a record, its targets and its tallies, in one statement.
+
+    `handled` is a CTE of the same statement with one row if the event was handled and none
+    otherwise: the record is stored only then, so a redelivered event stores nothing.
+    The statement takes the values `stored_values` returns.
+    """
+    new = (insert(REFERRALS).from_select(list(ROW_PARAMS),
+                                         select(*ROW_PARAMS.values()).select_from(handled))
+           .returning(REFERRALS.c.id).cte("referral"))
+    named = func.unnest(bindparam("kinds", type_=ARRAY(String)),
+                        bindparam("codes", type_=ARRAY(String))).table_valued(
+        "kind", "code").render_derived("named")
+    targets = insert(TARGETS).from_select(
+        ["referral_id", "kind", "code"],
+        select(new.c.id, named.c.kind, named.c.code).select_from(new.join(named, true())))
+    return [targets.cte("targets"), tallies.added_after(new)]
+
+
+def stored_values(record: Record, row: dict) -> dict:
+    """Return the values the CTEs of `stored_after` take, for one record and its row."""
+    targets = record.targets
+    return {**row, "kinds": [kind for kind, _ in targets],
+            "codes": [code for _, code in targets], **tallies.added_values(row, targets)}

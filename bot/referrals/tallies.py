@@ -11,8 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import (
+    CTE,
+    Connection,
+    String,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from bot.db.models import Referral, ReferralTally, ReferralTarget
@@ -29,6 +41,10 @@ ADD_SQLITE = (f"INSERT INTO {TALLIES.name} ({', '.join(KEY)}, count) "
               f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET count = count + 1")
 ADD = postgresql.insert(TALLIES).on_conflict_do_update(
     index_elements=KEY, set_={"count": TALLIES.c.count + 1})
+# The parameters of `added_after`: the group's (named as the columns of a `referrals` row and
+# `subject`) and one array per column of the (kind, field, value) rows.
+_GROUP_PARAMS = [bindparam(name, type_=TALLIES.c[name].type) for name in GROUP]
+_ROWS = ("kind", "field", "value")
 
 
 def subject_of(answers: dict[str, str]) -> str:
@@ -61,6 +77,29 @@ def add(conn: Connection, row: dict, targets) -> None:
     else:
         conn.execute(ADD, [{**dict(zip(KEY, (*group, *tally), strict=True)), "count": 1}
                            for tally in found])
+
+
+def added_after(new) -> CTE:
+    """Build the CTE that adds a referral to its tallies once `new` (a CTE) stored it.
+
+    It adds one to each row of `added_values` if `new` has a row, and nothing otherwise.
+    """
+    tallied = func.unnest(*(bindparam(f"tally_{name}s", type_=ARRAY(String))
+                            for name in _ROWS)).table_valued(*_ROWS).render_derived("tallied")
+    rows = select(*_GROUP_PARAMS, tallied.c.kind, tallied.c.field, tallied.c.value,
+                  literal(1)).select_from(new.join(tallied, true()))
+    upsert = postgresql.insert(TALLIES).from_select([*KEY, "count"], rows)
+    upsert = upsert.on_conflict_do_update(index_elements=KEY,
+                                          set_={"count": TALLIES.c.count + 1})
+    return upsert.cte("tallied")
+
+
+def added_values(row: dict, targets) -> dict:
+    """Return the values `added_after` takes for one referral (its row's values, targets)."""
+    found = tallies_of(row["answers"], targets)
+    return {**{name: row[name] for name in GROUP if name != SUBJECT},
+            SUBJECT: subject_of(row["answers"]),
+            **{f"tally_{name}s": [tally[i] for tally in found] for i, name in enumerate(_ROWS)}}
 
 
 def counted(start: dt.date | None = None, end: dt.date | None = None) -> list:
