@@ -1,105 +1,112 @@
-"""The house: one room per concern, each importing only rooms below it, and no import cycle."""
+"""The house: one room per concern, each importing only rooms below it, and no import cycle.
+
+The layers are import-linter's contracts in pyproject.toml ([tool.importlinter]): the tests
+here run them, and check what they do not: that each room's docstring names every module of
+it, and that no chain of modules imports itself (through a package's own __init__ too).
+"""
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
+import grimp
 import pytest
 
 from tests.support.paths import ROOT
 
 BOT = ROOT / "bot"
-# Bottom to top, as docs/architecture.md draws them; rooms on one level import neither other.
-LEVELS = [{"db", "content"}, {"dialogue"}, {"referrals"}, {"conversations"}, {"line"},
-          {"studio"}, {"console"}]
-LEVEL_OF = {room: level for level, rooms in enumerate(LEVELS) for room in rooms}
-# Modules of bot/ itself (not rooms): the app factory, the CLI and the server sit above every
-# room; settings sits below them all.
-TOP, BOTTOM = {"bot", "bot.cli", "bot.server"}, {"bot.settings", "bot.clock"}
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def module_name(path: Path) -> str:
-    parts = path.relative_to(ROOT).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def lint_imports(where: Path) -> subprocess.CompletedProcess:
+    """Run the contracts of pyproject.toml on the `bot` package found in `where`."""
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo",
+                           str(ROOT / "pyproject.toml")],
+                          cwd=where, capture_output=True, text=True, timeout=300)
 
 
-def bot_modules() -> dict[str, Path]:
-    return {module_name(p): p for p in BOT.rglob("*.py") if "migrations" not in p.parts}
+def test_the_rooms_keep_their_contracts():
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
-def imports(path: Path, name: str, known: set[str]) -> set[str]:
-    """Return the bot modules a module imports, at any depth of its code."""
-    found = set()
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
-                                + ([base] if base else []))
-            # `from bot.x import y` may name a module y or a name in x.
-            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
-                       for alias in node.names]
-        else:
-            continue
-        found |= {t for t in targets if t in known and t != name}
-    return found
+@pytest.fixture
+def house(tmp_path: Path) -> Path:
+    """Return a folder holding a copy of bot/'s Python files, to break on purpose."""
+    shutil.copytree(BOT, tmp_path / "bot", ignore=lambda folder, names: [
+        name for name in names
+        if not name.endswith(".py") and not (Path(folder) / name / "__init__.py").exists()])
+    return tmp_path
+
+
+@pytest.mark.parametrize(("module", "line", "broken"), [
+    ("db/models.py", "from bot.console import web", "bot.db.models -> bot.console.web"),
+    ("content/schema.py", "from bot.db import models", "bot.content.schema -> bot.db.models"),
+    ("line/render.py", "from bot.studio import diff", "bot.line.render -> bot.studio.diff"),
+    ("clock.py", "from bot import settings", "bot.clock -> bot.settings"),
+    ("referrals/stats.py", "from bot import create_app", "bot.referrals.stats -> bot"),
+    ("extra.py", "", "bot.extra"),  # a module of bot/ on no level
+])
+def test_a_broken_contract_fails_with_the_import(house, module, line, broken):
+    path = house / "bot" / module
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    # Inside a function, as create_app imports its rooms: the contracts see those too.
+    path.write_text(f"{text}\n\ndef _upward():\n    {line or 'pass'}\n", encoding="utf-8")
+    done = lint_imports(house)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert broken in done.stdout
+
+
+def rooms() -> list[Path]:
+    """Return every package of bot/ (the rooms and their sub-packages)."""
+    return sorted(p.parent for p in BOT.rglob("__init__.py") if p.parent != BOT)
+
+
+def modules_of(package: Path) -> set[str]:
+    """Return the modules of a package: its .py files and the folders of Python in it."""
+    return ({p.stem for p in package.glob("*.py") if p.stem != "__init__"}
+            | {p.name for p in package.iterdir()
+               if p.is_dir() and p.name != "__pycache__" and any(p.rglob("*.py"))})
+
+
+def docstring(package: Path) -> str:
+    return ast.get_docstring(ast.parse((package / "__init__.py").read_text(encoding="utf-8")))
+
+
+def test_every_room_says_what_it_owns():
+    for room in (p for p in rooms() if p.parent == BOT):
+        doc = docstring(room)
+        assert doc and "room" in doc, f"bot/{room.name}/__init__.py: say what the room owns"
+
+
+@pytest.mark.parametrize("package", rooms(), ids=lambda p: p.relative_to(BOT).as_posix())
+def test_every_room_names_each_of_its_modules(package):
+    # One line per module: "- `store`: what it owns".
+    named = set(re.findall(r"^- `(\w+)(?:\.py|/)?`", docstring(package) or "", re.MULTILINE))
+    missing = sorted(modules_of(package) - named)
+    assert not missing, (f"bot/{package.relative_to(BOT).as_posix()}/__init__.py names no "
+                         f"line '- `module`: ...' for {', '.join(missing)}")
+
+
+def test_a_module_left_out_of_the_docstring_is_found(tmp_path):
+    (tmp_path / "__init__.py").write_text('"""A room.\n\n- `kept`: named.\n"""\n')
+    for name in ("kept.py", "forgotten.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "static").mkdir()  # no Python: not a module
+    assert modules_of(tmp_path) - {"kept"} == {"forgotten"}
 
 
 @pytest.fixture(scope="module")
 def graph() -> dict[str, set[str]]:
-    modules = bot_modules()
-    known = set(modules)
-    return {name: imports(path, name, known) for name, path in modules.items()}
-
-
-def room(module: str) -> str | None:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in LEVEL_OF else None
-
-
-def test_every_room_says_what_it_owns():
-    for name in LEVEL_OF:
-        init = BOT / name / "__init__.py"
-        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
-        assert doc and "room" in doc, f"bot/{name}/__init__.py: say what the room owns"
-
-
-def test_rooms_are_the_folders_of_bot():
-    folders = {p.name for p in BOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
-    assert folders == set(LEVEL_OF), "a new folder of bot/ needs a level in this test and docs"
-
-
-def upward_imports(graph: dict[str, set[str]]) -> list[str]:
-    """Return every import of a module at or above the importer's level (another room)."""
-    wrong = []
-    for module, targets in graph.items():
-        for target in targets:
-            if module in TOP or target in BOTTOM:
-                continue
-            if target in TOP:
-                wrong.append(f"{module} imports {target}, which builds the app")
-                continue
-            here, there = room(module), room(target)
-            if module in BOTTOM or (here != there and LEVEL_OF[there] >= LEVEL_OF[here]):
-                wrong.append(f"{module} imports {target}")
-    return wrong
-
-
-def test_no_room_imports_a_room_above_it(graph):
-    assert upward_imports(graph) == []
-
-
-def test_an_upward_import_is_found():
-    assert upward_imports({"bot.content.schema": {"bot.dialogue.matching"},
-                           "bot.db.models": {"bot.content.flow"},
-                           "bot.line.webhook": {"bot.dialogue.engine", "bot.settings"}}) == [
-        "bot.content.schema imports bot.dialogue.matching",
-        "bot.db.models imports bot.content.flow"]
+    """Return each module of bot and the modules of bot it imports, as import-linter sees."""
+    found = grimp.build_graph("bot", cache_dir=None)
+    return {name: found.find_modules_directly_imported_by(name) for name in found.modules}
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -124,6 +131,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_import_graph_has_no_cycle(graph):
+    # The contracts' acyclic_siblings sees cycles between siblings; this sees every cycle of
+    # modules, one through a package's own __init__ too.
     assert find_cycle(graph) is None
 
 

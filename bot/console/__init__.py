@@ -1,9 +1,19 @@
 """The console room: the counselors' web console at /admin and its accounts.
 
-It owns the console's accounts and roles (`accounts.py`, `tsunagu users`), logging in with
-throttling and idle expiry (`auth.py`), the blueprint with its security headers and
-allow-list (`web.py`), the counselors' dashboard (`dashboard.py`, `charts.py`), the editors'
-versions pages (`editors.py`) and the administrators' pages (`admin.py`); fiscal years and
-Japan's time come from `bot/clock.py`. It sits above every other room and may import any of
-them.
+Modules:
+- `site`: the console put together: its pages, sessions, CSRF and the `tsunagu users` command.
+- `web`: the blueprint, its security headers, the address allow-list and the error pages.
+- `auth`: logging in: sessions, idle expiry, the login throttle and role checks.
+- `accounts`: accounts and roles, argon2 password hashes, the `tsunagu users` commands.
+- `dashboard`: the counselors' dashboard: a fiscal year's referrals by 取組, office, area and
+  answer.
+- `charts`: horizontal bar charts drawn as SVG on the server (no JavaScript).
+- `exports`: the counselors' downloads: 相談等件数, the referral records, the monthly workbook.
+- `funnels`: a version's funnel beside the version before.
+- `editors`: the editors' pages: the versions, what each changes from live, publishing and
+  rolling back.
+- `admin`: the administrators' pages: accounts, and the audit log with its CSV export.
+
+Fiscal years and Japan's time come from `bot/clock.py`. It sits above every other room and
+may import any of them.
 """

@@ -1,6 +1,20 @@
-"""The LINE room: the webhook, LINE events as inputs, rendering replies, LINE's limits, the
-reply client, the reply queue and its sender, and the runtime of each content bundle.
+"""The LINE room: LINE's side of the bot: the webhook, replies, the reply queue, the rich menu.
 
-The top of the data path: may import every room below it (content, dialogue, referrals,
-conversations, db).
+Modules:
+- `webhook`: verify the signature, hand each event to its handler, reply, answer OK.
+- `runtime`: a content bundle ready to answer (its content, dialogue and renderer), per
+  process.
+- `render`: what the engine says as LINE messages, kept per version.
+- `messages`: LINE messages as the JSON LINE takes, from small pure functions of the content.
+- `limits`: LINE's documented limits on what a bot sends (the renderer and `check` use them).
+- `client`: talking to LINE's Messaging API: replies with bounded, budgeted retries.
+- `outbox`: the replies waiting for LINE: a Redis stream the webhook fills.
+- `sender`: posting the queued replies to LINE, many at once (`tsunagu send-replies`).
+- `commands`: the room's commands: `tsunagu send-replies`, `tsunagu richmenu`, `tsunagu line`.
+- `richmenu`: the rich menu at LINE: `tsunagu richmenu deploy` and `status` (operator's tool).
+- `menu_image`: the rich menu's image, drawn with Pillow or an editor's file (operator's tool).
+- `channel`: the operator's view of the channel: `tsunagu line status` and `test-webhook`.
+
+The top of the data path: may import every room below it (conversations, referrals,
+dialogue, db, content).
 """

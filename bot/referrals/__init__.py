@@ -1,6 +1,20 @@
-"""The referrals room: what an anonymous referral record holds, and counting them (`stats`).
+"""The referrals room: anonymous referral records, their tallies, and the counts made of them.
 
-The prefecture's tables as CSV and XLSX (`exports`, `tsunagu export`) and the small-cell
-protection of published ones (`suppression`) live here too. Imports `bot.db` and
-`bot.content`. A record never carries a user key.
+A record never carries a user key. The room owns the statements that write its tables
+(`referrals`, `referral_targets`, `referral_tallies`); the conversation store runs them in
+each event's own write, so a redelivered event counts once.
+
+Modules:
+- `record`: what a record holds (`Record`, `record`) and the statements that store it:
+  `write` (in a transaction), `stored_after` and `stored_values` (inside one statement).
+- `tallies`: the monthly tallies kept as records land (`add`, `added_after`,
+  `added_values`), summing them, and `rebuild` from the records.
+- `stats`: the counts for counselors and the `tsunagu stats` command.
+- `funnel`: where people go in the questionnaire: the daily counters, summed over a period.
+- `exports`: the prefecture's tables as CSV and XLSX (`tsunagu export`).
+- `suppression`: the small-cell protection of published counts.
+- `retention`: how many fiscal years records are kept, and deleting older ones with their
+  tallies.
+
+Imports `bot.db` and `bot.content`.
 """

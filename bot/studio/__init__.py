@@ -1,5 +1,16 @@
-"""The studio room: the editors' tools (`tsunagu check`, the flow table and diagram).
+"""The studio room: the editors' tools: checking, previewing, publishing and drawing content.
 
-Imports `bot.content`, `bot.dialogue` and `bot.line` (LINE's limits, rendering), never the
-conversation store.
+Modules:
+- `checks`: `tsunagu check`, every problem of a bundle with its file, line, item and fix.
+- `library`: where the tools find a bundle: the draft (the files being edited) or a version.
+- `publishing`: versions: `tsunagu publish`, `versions`, `diff`, `rollback` and `stage`.
+- `diff`: what changes between two bundles, as editors think of it.
+- `preview`: the editors' preview at /preview: the conversation as LINE would show it.
+- `scenarios`: the people of content/scenarios.yaml, played through the bot.
+- `simulate`: chatting with the questionnaire in a terminal (`tsunagu simulate`).
+- `flowdoc`: the questionnaire as one readable table plus a diagram (`tsunagu flow`).
+- `graph`: the questionnaire as a diagram (`tsunagu graph`: mermaid, DOT or SVG).
+
+Imports `bot.content`, `bot.dialogue`, `bot.line` (LINE's limits, rendering, the runtime),
+`bot.referrals` and `bot.db` (the versions), never the conversation store.
 """
