@@ -44,7 +44,8 @@ def make_app(url: str):
 
     app = create_app({"DATABASE_URL": url, "LINE_CHANNEL_SECRET": SECRET,
                       "LINE_CHANNEL_ACCESS_TOKEN": "token", "TSUNAGU_SECRET_KEY": "k" * 32,
-                      "LINE_CONNECTED": True, "ENV": "production"})
+                      "LINE_CONNECTED": True, "ENV": "production",
+                      "TRUSTED_HOSTS": ["localhost"]})
     Base.metadata.create_all(database(app).engine)
     replies: dict[str, list] = {}
 
