@@ -1,7 +1,7 @@
 """tsunagu: the LINE chatbot that connects Akita's ice-age generation with support.
 
 The rooms, bottom to top (a room imports only rooms below it; docs/architecture.md):
-db, content -> dialogue -> referrals -> conversations -> line -> studio -> console.
+db, content -> dialogue -> referrals -> conversations -> line -> studio -> console, operator.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     from bot.conversations import retention, store
     from bot.db import database, versions
     from bot.line import commands, outbox
+    from bot.operator import commands as operator
     from bot.referrals import stats
     from bot.studio import checks, flowdoc, publishing
 
@@ -48,7 +49,8 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     publishing.init_app(app)
     site.init_app(app)  # the counselors' console at /admin and `tsunagu users`
     outbox.init_app(app)
-    commands.init_app(app, menu_errors=checks.menu_errors)  # `tsunagu richmenu`, `line`
+    commands.init_app(app)  # `tsunagu send-replies`
+    operator.init_app(app)  # `tsunagu richmenu`, `tsunagu line`
     if webhook:
         # The LINE SDK takes a second to import; command-line tools do without it.
         from bot.line import client, runtime

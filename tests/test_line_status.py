@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from bot.db.database import database
-from bot.line import channel
+from bot.operator import channel
 from tests.support.apps import make_app
 from tests.support.line_api import (
     BOT_INFO_PATH,

@@ -20,8 +20,8 @@ from bot.content.schema import Bounds, MenuArea, RichMenu
 from bot.content.source import content_source
 from bot.db.database import database, transaction
 from bot.db.models import AuditEntry, RichMenuDeployment
-from bot.line import menu_image, richmenu
 from bot.line.limits import MAX_MENU_IMAGE_BYTES
+from bot.operator import menu_image, richmenu
 from bot.studio.checks import check_command, examine, require_fine
 from tests.support.apps import make_app
 from tests.support.line_api import (

@@ -1,4 +1,4 @@
-"""The LINE room: LINE's side of the bot: the webhook, replies, the reply queue, the rich menu.
+"""The LINE room: LINE's side of the bot: the webhook, its messages, replies, the reply queue.
 
 Modules:
 - `webhook`: verify the signature, hand each event to its handler, reply, answer OK.
@@ -10,10 +10,10 @@ Modules:
 - `client`: talking to LINE's Messaging API: replies with bounded, budgeted retries.
 - `outbox`: the replies waiting for LINE: a Redis stream the webhook fills.
 - `sender`: posting the queued replies to LINE, many at once (`tsunagu send-replies`).
-- `commands`: the room's commands: `tsunagu send-replies`, `tsunagu richmenu`, `tsunagu line`.
-- `richmenu`: the rich menu at LINE: `tsunagu richmenu deploy` and `status` (operator's tool).
-- `menu_image`: the rich menu's image, drawn with Pillow or an editor's file (operator's tool).
-- `channel`: the operator's view of the channel: `tsunagu line status` and `test-webhook`.
+- `commands`: the room's command: `tsunagu send-replies`.
+
+The operator's tools for the account itself (the rich menu, its image, the channel's checks)
+are a room of their own above the checks: `bot.operator`.
 
 The top of the data path: may import every room below it (conversations, referrals,
 dialogue, db, content).

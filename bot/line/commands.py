@@ -1,5 +1,4 @@
-"""The LINE room's commands: `tsunagu send-replies` (the reply queue's sender service), and
-the operator's `tsunagu richmenu` (`richmenu.py`) and `tsunagu line` (`channel.py`)."""
+"""The LINE room's command: `tsunagu send-replies`, the reply queue's sender service."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from bot.line import channel, richmenu
 from bot.line.outbox import ABANDONED_AFTER_MS
 
 
@@ -63,8 +61,6 @@ async def _run_until_stopped(sender, once: bool) -> None:
     await sender.run(once=once)
 
 
-def init_app(app: Flask, menu_errors: richmenu.MenuErrors) -> None:
-    """Register the room's commands; `menu_errors` checks a rich menu before it is sent."""
+def init_app(app: Flask) -> None:
+    """Register `tsunagu send-replies`."""
     app.cli.add_command(send_replies_command)
-    richmenu.init_app(app, menu_errors)
-    app.cli.add_command(channel.line_cli)

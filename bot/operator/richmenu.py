@@ -1,7 +1,7 @@
 """The rich menu at LINE: `tsunagu richmenu deploy` and `tsunagu richmenu status`.
 
 The menu comes from the content (content/richmenu.yaml of the live version, or the draft
-before anything is published); its image is drawn from it (`bot.line.menu_image`) or given.
+before anything is published); its image is drawn from it (`bot.operator.menu_image`) or given.
 Deploying checks the menu with `tsunagu check`'s rich-menu rules (passed in by `create_app`:
 this room does not import the studio) and with LINE's validate endpoint, creates the menu,
 uploads its image to the data host, makes it the default and deletes the menus tsunagu deployed
@@ -15,7 +15,6 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,10 +30,10 @@ from bot.db.audit import audit
 from bot.db.database import transaction
 from bot.db.models import RichMenuDeployment
 from bot.dialogue.engine import menu_data
-from bot.line import channel, menu_image
-from bot.line.channel import TIMEOUT, LineProblem, talking_to_line
+from bot.operator import channel, menu_image
+from bot.operator.channel import TIMEOUT, LineProblem, talking_to_line
+from bot.studio.checks import menu_errors
 
-MenuErrors = Callable[[Content], list[str]]  # the rich-menu rules of `tsunagu check`
 _KEY = "tsunagu.richmenu.errors"
 
 
@@ -80,7 +79,7 @@ class Prepared:
 
 def prepare(app: Flask, content: Content, image_path: str | None = None) -> Prepared:
     """Check the content's menu and make its image; raise ClickException saying what to fix."""
-    errors = app.extensions[_KEY](content)
+    errors = menu_errors(content)  # the rich-menu rules of `tsunagu check`
     if errors:
         raise click.ClickException("the rich menu needs fixing first (`tsunagu check` says "
                                    "the same):\n" + "\n".join(errors))
@@ -321,7 +320,6 @@ def status_command() -> None:
         click.echo(text)
 
 
-def init_app(app: Flask, menu_errors: MenuErrors) -> None:
-    """Register `tsunagu richmenu`, checking menus with these rules before they are sent."""
-    app.extensions[_KEY] = menu_errors
+def init_app(app: Flask) -> None:
+    """Register `tsunagu richmenu`."""
     app.cli.add_command(richmenu_cli)
