@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.studio.checks import ERROR, WARNING
+from tests.studio.test_check import edit, found, the
 from tests.support.paths import ROOT
-from tests.test_check import edit, found, the
 
 EVENTS, FINDER, HANDOFF = "content/events.yaml", "content/finder.yaml", "content/handoff.yaml"
 ONE_EVENT = """events:
