@@ -2,7 +2,7 @@
 
 The driver runs in the same event loop as the LINE stand-in, so a person awaits the reply to
 its reply token directly. People answer the questionnaire like the personas of
-tests/test_personas.py (tsunagu), or send as many text messages (the echo bot).
+tests/dialogue/test_personas.py (tsunagu), or send as many text messages (the echo bot).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ this machine), `--tuned-threads` (40), `--targets`, `--gunicorn-conf`, `--profil
   per worker, the baseline the issue compares against.
 - Simulated people (closed loop) post signed webhooks to 127.0.0.1 over keep-alive
   connections, starting over one second once every worker has loaded the app. On tsunagu each
-  follows, then answers like a persona of `tests/test_personas.py` (tapping the quick-reply
+  follows, then answers like a persona of `tests/dialogue/test_personas.py` (tapping the quick-reply
   button with the persona's label, or typing), one event at a time, waiting for both the
   webhook's answer and the reply before the next; a finished referral (Flex cards) starts a new
   person. On the echo bot they send as many text messages, one at a time.
