@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     TSUNAGU_CONTENT_REFRESH_SECONDS: float = Field(2.0, gt=0, le=60)
     # Fiscal years a referral record is kept after its own (`tsunagu purge`; the privacy note).
     TSUNAGU_KEEP_REFERRAL_YEARS: int = Field(5, ge=1, le=30)
+    # A contact fact not checked against its source for longer is worth checking again:
+    # `tsunagu check` warns on it.
+    TSUNAGU_FACTS_STALE_DAYS: int = Field(180, ge=1, le=3650)
     # Published tables (`tsunagu export --public`) hide counts from 1 to this minus one.
     TSUNAGU_SUPPRESS_BELOW: int = Field(10, ge=1, le=1000)
     # The counselors' console (/admin): a session idle this long must log in again.
@@ -182,6 +185,7 @@ def from_env(instance_path: str) -> dict:
         "MAX_BODY_BYTES": s.TSUNAGU_MAX_BODY_BYTES,
         "KEEP_REFERRAL_YEARS": s.TSUNAGU_KEEP_REFERRAL_YEARS,
         "SUPPRESS_BELOW": s.TSUNAGU_SUPPRESS_BELOW,
+        "FACTS_STALE_DAYS": s.TSUNAGU_FACTS_STALE_DAYS,
         "CONTENT_REFRESH_SECONDS": s.TSUNAGU_CONTENT_REFRESH_SECONDS,
         "ADMIN_IDLE_MINUTES": s.TSUNAGU_ADMIN_IDLE_MINUTES,
         "ADMIN_ALLOW": s.TSUNAGU_ADMIN_ALLOW,

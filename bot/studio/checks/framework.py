@@ -8,6 +8,9 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
+
+from bot import settings
 from bot.clock import japan_date
 from bot.content.bundle import AREAS, FLOW_FILE, MESSAGES, OFFICES, PROGRAMMES, RULES
 from bot.content.files import ERROR, WARNING, Document, Problem
@@ -16,7 +19,6 @@ from bot.content.schema import Content, Office, Programme, Rule
 from bot.studio.checks.coverage import Coverage, coverage
 
 READABLE = 400  # characters of one bubble a person reads comfortably on a phone (not LINE's)
-STALE_AFTER_MONTHS = 12  # a contact fact not checked for longer is worth checking again
 MESSAGE_KEYS = (
     "greeting", "privacy", "not_understood", "age_not_understood", "area_not_understood",
     "area_pick", "not_text", "stale_button", "ended_button", "result_intro",
@@ -57,10 +59,12 @@ class Context:
     """What a check looks at: the content, its files' lines, today, and the coverage."""
 
     def __init__(self, content: Content, docs: Mapping[str, Document] | None = None,
-                 today: dt.date | None = None) -> None:
+                 today: dt.date | None = None, stale_days: int | None = None) -> None:
         self.content = content
         self.docs = docs or {}
         self.today = today or japan_date()
+        # Facts checked longer ago than this are worth checking again (a warning).
+        self.stale_days = stale_days or stale_after_days()
 
     def line(self, file: str, *path) -> int | None:
         doc = self.docs.get(file)
@@ -97,6 +101,13 @@ class Context:
 
     def region(self, name: str, *path) -> tuple[str, int | None]:
         return f"region {name!r}", self.line(AREAS, "regions", ("name", name), *path)
+
+
+def stale_after_days() -> int:
+    """Return TSUNAGU_FACTS_STALE_DAYS (the app's, or the environment's: check needs no app)."""
+    if has_app_context() and "FACTS_STALE_DAYS" in current_app.config:
+        return int(current_app.config["FACTS_STALE_DAYS"])
+    return settings.read().TSUNAGU_FACTS_STALE_DAYS
 
 
 Check = Callable[[Context], Iterator[Problem]]

@@ -65,9 +65,10 @@ def report_text(report: Report, strict: bool = False) -> Iterator[str]:
            "with a phone or web button.")
     yield from _gap_lines(cover.gaps)
     if cover.employers:
+        advice = ("" if cover.employers_reached == cover.employers else
+                  "; fill their offices' phone or url in offices.yaml when a source gives one")
         yield (f"{cover.employers_reached} of {cover.employers} employers' answer "
-               "combinations do; fill their offices' phone or url in offices.yaml when a "
-               "source gives one.")
+               f"combinations do{advice}.")
         yield from _gap_lines(cover.employer_gaps[:3])
 
 

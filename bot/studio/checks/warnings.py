@@ -10,7 +10,6 @@ from bot.line.limits import MAX_TEXT
 from bot.line.messages import units
 from bot.studio.checks.framework import (
     READABLE,
-    STALE_AFTER_MONTHS,
     Context,
     Problem,
     check,
@@ -19,13 +18,6 @@ from bot.studio.checks.framework import (
 from bot.studio.checks.line_limits import texts
 
 # ---- Warnings (errors with --strict) ------------------------------------------------------
-
-def _year_before(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year - STALE_AFTER_MONTHS // 12)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - STALE_AFTER_MONTHS // 12, day=28)
-
 
 @check
 def offices_can_be_contacted(c: Context) -> Iterator[Problem]:
@@ -38,7 +30,7 @@ def offices_can_be_contacted(c: Context) -> Iterator[Problem]:
 
 @check
 def contact_facts_have_fresh_sources(c: Context) -> Iterator[Problem]:
-    stale = _year_before(c.today)
+    stale = c.today - dt.timedelta(days=c.stale_days)
     for office in c.content.offices.values():
         if not office.sources:
             yield warning(OFFICES, c.office(office),
@@ -52,14 +44,14 @@ def contact_facts_have_fresh_sources(c: Context) -> Iterator[Problem]:
         elif office.checked < stale:
             yield warning(OFFICES, c.office(office, "checked"),
                           f"was last checked {office.checked.isoformat()}, over "
-                          f"{STALE_AFTER_MONTHS} months ago", "check its phone, address and "
+                          f"{c.stale_days} days ago", "check its phone, address and "
                           f"web address against the sources again and set 'checked: "
                           f"{c.today.isoformat()}'")
     for programme in c.content.programmes.values():
         if programme.checked is not None and programme.checked < stale:
             yield warning(PROGRAMMES, c.programme(programme, "checked"),
                           f"was last checked {programme.checked.isoformat()}, over "
-                          f"{STALE_AFTER_MONTHS} months ago", "check it against its source "
+                          f"{c.stale_days} days ago", "check it against its source "
                           f"again and set 'checked: {c.today.isoformat()}'")
     for i, line in enumerate(c.content.safety.crisis_lines):
         if not line.sources:
