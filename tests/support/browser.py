@@ -60,3 +60,23 @@ def launch_chromium():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield chromium
         chromium.close()
+
+
+AXE = Path(__file__).parent / "axe" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def accessibility_problems(page) -> list[str]:
+    """Run axe-core on the page (WCAG 2.1 A and AA); return its serious and critical findings.
+
+    The page's context must be opened with `bypass_csp=True`: the app's CSP (rightly) refuses
+    the script the test injects.
+    """
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async (tags) => {
+        const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+        return result.violations.filter(v => ["serious", "critical"].includes(v.impact))
+            .map(v => `${v.impact} ${v.id}: ${v.help} — ` +
+                 v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+    }""", WCAG_AA)
+    return list(found)
