@@ -10,6 +10,8 @@ Modules:
 - `charts`: horizontal bar charts drawn as SVG on the server (no JavaScript).
 - `exports`: the counselors' downloads: 相談等件数, the referral records, the monthly workbook.
 - `funnels`: a version's funnel beside the version before.
+- `drafting`: the draft in the browser: offices found and their facts saved with a source,
+  the worklist 「確認が必要な情報」.
 - `editors`: the editors' pages: the versions, what each changes from live, publishing and
   rolling back.
 - `admin`: the administrators' pages: accounts, and the audit log with its CSV export.

@@ -25,7 +25,7 @@ ACTIONS = {
     "export": "書き出し", "audit_export": "操作の記録の書き出し", "user_add": "アカウント作成",
     "user_disable": "アカウント無効化", "user_enable": "アカウント有効化",
     "user_passwd": "パスワード変更", "user_role": "役割の変更",
-    "richmenu_deploy": "リッチメニューの配信",
+    "richmenu_deploy": "リッチメニューの配信", "draft_save": "下書きの保存",
 }
 
 

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bot.console import accounts, admin, auth, dashboard, editors, exports, funnels, web
+from bot.console import (
+    accounts,
+    admin,
+    auth,
+    dashboard,
+    drafting,
+    editors,
+    exports,
+    funnels,
+    web,
+)
 
-PAGES = (dashboard, funnels, exports, editors, admin)  # imported for their views on the blueprint
+# Imported for their views on the blueprint.
+PAGES = (dashboard, funnels, exports, editors, drafting, admin)
 PREVIEW = "/admin/preview"
 
 

@@ -211,3 +211,26 @@ class RichMenuDeployment(Base):
     deployed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
     deployed_by: Mapped[str] = mapped_column(String(128), default="")
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DraftFile(Base):
+    """One file of the editors' draft as edited in the console (the content folders seed it)."""
+
+    __tablename__ = "draft_files"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # content/offices.yaml
+    text: Mapped[str] = mapped_column(Text)
+
+
+class DraftSave(Base):
+    """One save of one item of the draft: its id is the draft's revision after it."""
+
+    __tablename__ = "draft_saves"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    who: Mapped[str] = mapped_column(String(64))
+    file: Mapped[str] = mapped_column(String(128))
+    item: Mapped[str] = mapped_column(String(128), index=True)  # e.g. "office:hw-akita"
+    before: Mapped[dict] = mapped_column(JSON)  # the fields it changed, as they were
+    after: Mapped[dict] = mapped_column(JSON)  # and as they became

@@ -3,6 +3,8 @@
 Modules:
 - `checks`: `tsunagu check`, every problem of a bundle with its file, line, item and fix.
 - `library`: where the tools find a bundle: the draft (the files being edited) or a version.
+- `drafts`: the draft in the database: the files saved in the console over the folders, and
+  each save of an item (who, what, before and after), refused on an older revision.
 - `publishing`: versions: `tsunagu publish`, `versions`, `diff`, `rollback` and `stage`.
 - `diff`: what changes between two bundles, as editors think of it.
 - `preview`: the editors' preview at /preview: the conversation as LINE would show it.

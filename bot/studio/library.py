@@ -1,6 +1,7 @@
 """Where the editors' tools find a bundle: the draft (the files being edited) or a version.
 
-`draft_files(root)` reads `root/content` and `root/flows` (default: the configured folders);
+`draft_files(root)` reads `root/content` and `root/flows`; without a root, the draft: the
+configured folders, with the files editors saved in the console over them (`drafts`);
 `version_files(app, number)` reads a published version from the database. Both give the
 bundle's files (name -> bytes); `bundle.parse` turns them into Content.
 """
@@ -29,7 +30,12 @@ def folders(root: str | Path | None = None) -> tuple[Path, Path]:
 
 def draft_files(root: str | Path | None = None) -> dict[str, bytes]:
     """Read the draft's files (raise ContentError naming a missing file)."""
-    return bundle.read_folders(*folders(root))
+    found = bundle.read_folders(*folders(root))
+    if root is None and has_app_context():
+        from bot.studio import drafts  # the console's saves, over the folders
+
+        found = drafts.files(database(current_app), found)
+    return found
 
 
 def draft(root: str | Path | None = None) -> Content:

@@ -14,7 +14,8 @@ MONTH = clock.japan_date().strftime("%Y-%m")
 # Every page a person opens in the console (the administrator sees them all), and the preview.
 PAGES = ["/admin/login", "/admin/", "/admin/funnel", "/admin/exports", "/admin/versions",
          "/admin/versions/publish", "/admin/accounts", "/admin/audit", "/admin/nothing-here",
-         "/preview"]
+         "/admin/draft/offices", "/admin/draft/offices/hikikomori-center",
+         "/admin/draft/worklist", "/preview"]
 
 
 @pytest.fixture
