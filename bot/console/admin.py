@@ -26,6 +26,7 @@ ACTIONS = {
     "user_disable": "アカウント無効化", "user_enable": "アカウント有効化",
     "user_passwd": "パスワード変更", "user_role": "役割の変更",
     "richmenu_deploy": "リッチメニューの配信", "draft_save": "下書きの保存",
+    "draft_import": "下書きの読み込み",
 }
 
 

@@ -5,7 +5,8 @@ Modules:
 - `library`: where the tools find a bundle: the draft (the files being edited) or a version.
 - `drafts`: the draft in the database: the files saved in the console over the folders, and
   each save of an item (who, what, before and after), refused on an older revision.
-- `publishing`: versions: `tsunagu publish`, `versions`, `diff`, `rollback` and `stage`.
+- `publishing`: versions: `tsunagu publish`, `versions`, `diff`, `rollback` and `stage`; the
+  draft as files: `tsunagu draft export` and `draft import`.
 - `diff`: what changes between two bundles, as editors think of it.
 - `preview`: the editors' preview at /preview: the conversation as LINE would show it.
 - `scenarios`: the people of content/scenarios.yaml, played through the bot.

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import yaml
 from sqlalchemy import func, select
@@ -179,3 +180,52 @@ def _with_item(text: str, doc, index: int, count: int, office: dict) -> str:
     indented = "".join("  " + line if line.strip() else line
                        for line in block.splitlines(keepends=True))
     return "".join([*lines[:start], indented, *lines[end:]])
+
+
+# -- the draft as files: `tsunagu draft export` and `import` --------------------------------
+
+MARK = ".tsunagu-draft"  # in an exported folder: the draft's revision it was exported at
+
+
+def latest(db: Database) -> int:
+    """Return the draft's revision: the id of its newest save (0: none)."""
+    with db.transaction() as session:
+        return session.scalar(select(func.max(DraftSave.id))) or 0
+
+
+def export(draft: Mapping[str, bytes], folder: Path, revision_now: int) -> list[str]:
+    """Write the draft's files under folder (content/, flows/); return the names written."""
+    for name, data in draft.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)  # as saved: the comments of untouched files stay
+    (folder / MARK).write_text(f"{revision_now}\n", encoding="utf-8")
+    return sorted(draft)
+
+
+def exported_at(folder: Path) -> int | None:
+    """Return the revision a folder was exported at (None: not exported by tsunagu)."""
+    try:
+        return int((folder / MARK).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def import_files(db: Database, draft: Mapping[str, bytes], incoming: Mapping[str, bytes],
+                 who: str) -> list[str]:
+    """Make the incoming files the draft's (those that differ); return their names."""
+    changed = sorted(name for name, data in incoming.items() if draft.get(name) != data)
+    if not changed:
+        return []
+    with db.writing() as conn:
+        for name in changed:
+            text = incoming[name].decode("utf-8")
+            if conn.execute(select(DraftFile.name).where(DraftFile.name == name)).first():
+                conn.execute(DraftFile.__table__.update().where(DraftFile.name == name)
+                             .values(text=text))
+            else:
+                conn.execute(DraftFile.__table__.insert().values(name=name, text=text))
+        conn.execute(DraftSave.__table__.insert().values(
+            at=clock.now(), who=who, file=", ".join(changed), item="draft:import",
+            before={}, after={"files": changed}))
+    return changed

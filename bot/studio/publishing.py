@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from bot import clock
 from bot.content import bundle
+from bot.content.files import ContentError
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db import versions
+from bot.db.audit import audit
 from bot.db.database import database
-from bot.studio import checks, library
+from bot.studio import checks, drafts, library
 from bot.studio.diff import diff, summary
 
 
@@ -157,7 +160,52 @@ def stage_command(number: int | None, root: str | None, note: str, who: str | No
                "数えません。")
 
 
+draft_cli = AppGroup("draft", help="The editors' draft as files: export it, import a folder.")
+
+
+@draft_cli.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+def draft_export_command(folder: str) -> None:
+    """Write the draft (with the console's saves) as the usual files under FOLDER."""
+    db = database(current_app)
+    written = drafts.export(library.draft_files(), Path(folder), drafts.latest(db))
+    click.echo(f"Wrote {len(written)} files under {folder} (the draft at revision "
+               f"{drafts.latest(db)}); `tsunagu check --root {folder}` checks them.")
+
+
+@draft_cli.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help="Import even over console saves made since.")
+@click.option("--who", default=None, help="Who imports (default: the system user).")
+def draft_import_command(folder: str, force: bool, who: str | None) -> None:
+    """Load FOLDER's content/ and flows/ into the draft (checked, audited)."""
+    db = database(current_app)
+    try:
+        incoming = library.draft_files(folder)
+    except ContentError as err:
+        raise click.ClickException(str(err)) from None
+    report = checks.examine(incoming)
+    if report.errors():
+        for problem in report.errors():
+            click.echo(problem.text(), err=True)
+        raise click.ClickException(f"{len(report.errors())} errors: nothing was imported "
+                                   "(`tsunagu check --root` says the same).")
+    since, now_at = drafts.exported_at(Path(folder)), drafts.latest(db)
+    if not force and now_at and (since is None or since < now_at):
+        raise click.ClickException(
+            f"editors saved the draft in the console since this folder was exported (revision "
+            f"{now_at}, the folder {'has none' if since is None else since}): export it again "
+            "and merge, or import with --force to overwrite their saves.")
+    operator = who or f"cli:{getpass.getuser()}"
+    changed = drafts.import_files(db, library.draft_files(), incoming, operator)
+    if not changed:
+        click.echo("The folder is the draft already: nothing changed.")
+        return
+    audit(operator, "draft_import", f"{folder}: {', '.join(changed)}")
+    click.echo(f"Imported {len(changed)} files into the draft: {', '.join(changed)}.")
+
+
 def init_app(app: Flask) -> None:
     for command in (publish_command, versions_command, diff_command, rollback_command,
-                    stage_command):
+                    stage_command, draft_cli):
         app.cli.add_command(command)
