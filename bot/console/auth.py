@@ -128,8 +128,8 @@ def _editors_preview():
     return jsonify(error="編集者としてログインしてください。", kind="login"), 403
 
 
-def _reserve(name: str, address: str) -> int | None:
-    """Count this attempt as failed until it succeeds; None if the throttle refuses it.
+def _reserve(name: str, address: str) -> bool:
+    """Count this attempt as failed until it succeeds; False if the throttle refuses it.
 
     Counted and recorded under one lock, before the password is checked, so that no number
     of concurrent requests gets more than the allowed failures through.
@@ -148,11 +148,9 @@ def _reserve(name: str, address: str) -> int | None:
         from_address = sum(n for _, at, n in rows if at == address)
         if (pair >= MAX_FAILURES or of_account >= MAX_FAILURES_OF_ACCOUNT
                 or from_address >= MAX_FAILURES_FROM_ADDRESS):
-            return None
-        attempt = LoginAttempt(at=now, name=name, address=address)
-        db.add(attempt)
-        db.flush()
-        return attempt.id
+            return False
+        db.add(LoginAttempt(at=now, name=name, address=address))
+        return True
 
 
 def _failed(name: str, address: str) -> None:
@@ -200,7 +198,7 @@ def log_in():
         page, status = error_page(503)
         return page, status, {"Retry-After": "2"}
     try:
-        if _reserve(name, address) is None:
+        if not _reserve(name, address):
             return error_page(429)
         with transaction() as db:
             row = accounts.find(db, name)

@@ -26,9 +26,19 @@ FACT_LABELS = {"phone": "電話番号", "url": "ウェブのアドレス", "addr
                "hours": "受付時間", "verify": "二次的な出典（確認が必要）", "checked": "確かめた日"}
 
 
+# Reports by (bundle id, day, stale days): a bundle id is its files' checksum, so a report
+# never changes for one draft on one day; each page would otherwise run the whole check (~1 s).
+_REPORTS: dict[tuple, object] = {}
+
+
 def _draft():
     files = library.draft_files()
-    return files, examine(files)
+    key = (bundle.bundle_id(files), clock.japan_date(), stale_after_days())
+    if key not in _REPORTS:
+        if len(_REPORTS) >= 8:
+            _REPORTS.pop(next(iter(_REPORTS)))
+        _REPORTS[key] = examine(files)
+    return files, _REPORTS[key]
 
 
 def _summary(report) -> dict:
@@ -85,6 +95,10 @@ def _office_page(office_id: str, form: drafts.OfficeForm | None = None, status: 
     if office is None:
         return error_page(404)
     item = drafts.office_item(office_id)
+    # The revision the form is on: a refused form keeps the one it was opened at (so a newer
+    # save is still seen); a new form, or one shown beside the other editor's save, the latest.
+    current = drafts.revision(database(), item)
+    revision = current if form is None or theirs else request.form.get("revision", current)
     values = form.values if form else {
         "phone": office.phone, "url": office.url, "address": office.address,
         "hours": office.hours, "verify": "1" if office.verify else "", "source": "",
@@ -92,8 +106,7 @@ def _office_page(office_id: str, form: drafts.OfficeForm | None = None, status: 
     return render_template(
         "console/draft_office.html", office=office, values=values,
         errors=form.errors if form else {}, problems=_office_problems(report, office_id),
-        revision=request.form.get("revision") if theirs else drafts.revision(database(), item),
-        current_revision=drafts.revision(database(), item), theirs=theirs,
+        revision=revision, theirs=theirs,
         history=drafts.history(database(), item, limit=10), summary=_summary(report),
         labels=FACT_LABELS), status
 

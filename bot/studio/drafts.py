@@ -141,15 +141,20 @@ def save_office(db: Database, draft: Mapping[str, bytes], office_id: str, form: 
         if latest != base:
             theirs = conn.execute(select(DraftSave).where(DraftSave.id == latest)).one()
             raise Conflict(DraftSave(**theirs._mapping))
-        if conn.execute(select(DraftFile.name).where(DraftFile.name == OFFICES)).first():
-            conn.execute(DraftFile.__table__.update().where(DraftFile.name == OFFICES)
-                         .values(text=text))
-        else:
-            conn.execute(DraftFile.__table__.insert().values(name=OFFICES, text=text))
+        _put(conn, OFFICES, text)
         saved = {"at": clock.now(), "who": who, "file": OFFICES, "item": item,
                  "before": _plain(before), "after": _plain(changes)}
         new_id = conn.execute(DraftSave.__table__.insert().values(**saved)).inserted_primary_key[0]
     return DraftSave(id=new_id, **saved)
+
+
+def _put(conn, name: str, text: str) -> None:
+    """Write one file of the draft (in the caller's transaction)."""
+    table = DraftFile.__table__
+    if conn.execute(select(table.c.name).where(table.c.name == name)).first():
+        conn.execute(table.update().where(table.c.name == name).values(text=text))
+    else:
+        conn.execute(table.insert().values(name=name, text=text))
 
 
 def _changes(office: dict, form: OfficeForm) -> dict[str, object]:
@@ -219,12 +224,7 @@ def import_files(db: Database, draft: Mapping[str, bytes], incoming: Mapping[str
         return []
     with db.writing() as conn:
         for name in changed:
-            text = incoming[name].decode("utf-8")
-            if conn.execute(select(DraftFile.name).where(DraftFile.name == name)).first():
-                conn.execute(DraftFile.__table__.update().where(DraftFile.name == name)
-                             .values(text=text))
-            else:
-                conn.execute(DraftFile.__table__.insert().values(name=name, text=text))
+            _put(conn, name, incoming[name].decode("utf-8"))
         conn.execute(DraftSave.__table__.insert().values(
             at=clock.now(), who=who, file=", ".join(changed), item="draft:import",
             before={}, after={"files": changed}))

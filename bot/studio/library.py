@@ -18,6 +18,7 @@ from bot.content.files import ContentError
 from bot.content.schema import Content
 from bot.db import versions
 from bot.db.database import database
+from bot.studio import drafts
 
 
 def folders(root: str | Path | None = None) -> tuple[Path, Path]:
@@ -31,9 +32,7 @@ def folders(root: str | Path | None = None) -> tuple[Path, Path]:
 def draft_files(root: str | Path | None = None) -> dict[str, bytes]:
     """Read the draft's files (raise ContentError naming a missing file)."""
     found = bundle.read_folders(*folders(root))
-    if root is None and has_app_context():
-        from bot.studio import drafts  # the console's saves, over the folders
-
+    if root is None and has_app_context():  # the console's saves, over the folders
         found = drafts.files(database(current_app), found)
     return found
 

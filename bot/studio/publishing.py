@@ -167,10 +167,10 @@ draft_cli = AppGroup("draft", help="The editors' draft as files: export it, impo
 @click.argument("folder", type=click.Path(file_okay=False))
 def draft_export_command(folder: str) -> None:
     """Write the draft (with the console's saves) as the usual files under FOLDER."""
-    db = database(current_app)
-    written = drafts.export(library.draft_files(), Path(folder), drafts.latest(db))
-    click.echo(f"Wrote {len(written)} files under {folder} (the draft at revision "
-               f"{drafts.latest(db)}); `tsunagu check --root {folder}` checks them.")
+    revision = drafts.latest(database(current_app))
+    written = drafts.export(library.draft_files(), Path(folder), revision)
+    click.echo(f"Wrote {len(written)} files under {folder} (the draft at revision {revision}); "
+               f"`tsunagu check --root {folder}` checks them.")
 
 
 @draft_cli.command("import")

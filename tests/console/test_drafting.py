@@ -156,3 +156,14 @@ def test_saved_published_and_a_person_on_line_gets_the_call_button(app, line_api
     person.say("秋田市")
     calls = [a["uri"] for a in person.card_actions if a.get("type") == "uri"]
     assert "tel:0188313946" in calls  # the office's card, with its tap-to-call button
+
+
+def test_a_refused_form_still_sees_the_other_editor_s_newer_save(app):
+    first, second = editor(app, "suzuki"), editor(app, "tanaka")
+    second_page = second.get(FORM)
+    assert post(first, first.get(FORM), phone=PHONE, source=SOURCE).status_code == 302
+    typo = post(second, second_page, phone="018-x", source="the leaflet")
+    assert typo.status_code == 400  # the form keeps the revision it was opened at …
+    fixed = post(second, typo, phone="018-000-0000", source="the leaflet")
+    assert fixed.status_code == 409  # … so the first editor's save is not overwritten
+    assert draft_office(app).phone == PHONE
