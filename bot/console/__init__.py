@@ -10,8 +10,11 @@ Modules:
 - `charts`: horizontal bar charts drawn as SVG on the server (no JavaScript).
 - `exports`: the counselors' downloads: 相談等件数, the referral records, the monthly workbook.
 - `funnels`: a version's funnel beside the version before.
-- `drafting`: the draft in the browser: offices found and their facts saved with a source,
-  the worklist 「確認が必要な情報」.
+- `drafting`: the check's report of the draft on every editor page, the offices found by
+  municipality or gap, the worklist 「確認が必要な情報」.
+- `editing`: the draft's items edited in forms (offices, programmes, questions, rules,
+  messages, crisis lines, events, the finder, handoff, the menu): saved with their sources,
+  refused beside the field, never lost; added, and restored from the draft's history.
 - `editors`: the editors' pages: the versions, what each changes from live, publishing and
   rolling back.
 - `admin`: the administrators' pages: accounts, and the audit log with its CSV export.

@@ -10,6 +10,7 @@ from bot.console import (
     auth,
     dashboard,
     drafting,
+    editing,
     editors,
     exports,
     funnels,
@@ -17,7 +18,7 @@ from bot.console import (
 )
 
 # Imported for their views on the blueprint.
-PAGES = (dashboard, funnels, exports, editors, drafting, admin)
+PAGES = (dashboard, funnels, exports, editors, drafting, editing, admin)
 PREVIEW = "/admin/preview"
 
 

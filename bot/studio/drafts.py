@@ -1,20 +1,21 @@
-"""The editors' draft in the database: its files, and saving an office's facts with their source.
+"""The editors' draft in the database: its files, and saving one item of it with its source.
 
 The draft is one bundle of the same files as the content folders, which seed it: until the
 first save in the console, the draft is the folders; after it, the files saved here (every
-file not saved is still read from the folders). Each save changes one item (an office) and is
-kept (`draft_saves`: who, when, which fields, before and after), so a save made on an older
-revision of that item is refused (`Conflict`) and nothing is lost. The facts a save gives
-(phone, web address, address, hours) are only taken with a source and the date it was checked.
+file not saved is still read from the folders). Each save changes one item (an office, a
+question, the messages …; `bot.studio.forms` says which) and is kept (`draft_saves`: who,
+when, which fields, before and after), so a save made on an older revision of that item is
+refused (`Conflict`) and nothing is lost, and an earlier state of an item can be restored.
+Only the item's own lines of its file are written anew: the rest, comments too, stays.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -22,14 +23,13 @@ from sqlalchemy import func, select
 
 from bot import clock
 from bot.content import bundle
-from bot.content.bundle import OFFICES
+from bot.content.files import ContentError, read_document
+from bot.content.schema import Content
 from bot.db.database import Database
 from bot.db.models import DraftFile, DraftSave
+from bot.studio.forms import KINDS, Field, Form, Kind, changed, get, put, read
 
-FACTS = ("phone", "url", "address", "hours")  # what a source must back
-FIELDS = (*FACTS, "verify", "checked")
-PHONE = re.compile(r"\+?[0-9][0-9-]{7,14}[0-9]")  # 018-896-1531, 0120-061-338
-MAX_FACT = 300
+RESTORED = "restored"  # in a save's `after`: the id of the save whose earlier state it restored
 
 
 class Conflict(Exception):
@@ -40,16 +40,8 @@ class Conflict(Exception):
         self.theirs = theirs
 
 
-@dataclass
-class OfficeForm:
-    """What an editor typed into an office's form, read and checked field by field."""
-
-    values: dict[str, str]
-    errors: dict[str, str] = field(default_factory=dict)  # field -> a Japanese message
-
-    @property
-    def fine(self) -> bool:
-        return not self.errors
+class Taken(Exception):
+    """A new item's id is given already; nothing was saved."""
 
 
 def stored(db: Database) -> dict[str, bytes]:
@@ -78,74 +70,173 @@ def history(db: Database, item: str | None = None, limit: int = 50) -> list[Draf
         return list(session.scalars(query))
 
 
+def one_save(db: Database, save_id: int) -> DraftSave | None:
+    with db.transaction() as session:
+        return session.get(DraftSave, save_id)
+
+
 def office_item(office_id: str) -> str:
-    return f"office:{office_id}"
+    return KINDS["offices"].item_of(office_id)
 
 
-def read_office_form(form: Mapping[str, str], today: dt.date | None = None) -> OfficeForm:
-    """Read an office form; say beside each field what cannot be taken, keeping what was typed."""
-    today = today or clock.japan_date()
-    values = {name: (form.get(name) or "").strip() for name in (*FACTS, "source", "checked")}
-    values["verify"] = "1" if form.get("verify") else ""
-    errors: dict[str, str] = {}
-    phone = values["phone"].replace(" ", "")
-    if phone and not PHONE.fullmatch(phone):
-        errors["phone"] = "電話番号は 018-896-1531 のように、数字とハイフンで入れてください。"
-    values["phone"] = phone
-    if values["url"] and not re.fullmatch(r"https://[^\s\"'<>]+", values["url"]):
-        errors["url"] = "ウェブのアドレスは https:// で始まるものだけ入れられます。"
-    for name in FACTS:
-        if len(values[name]) > MAX_FACT:
-            errors[name] = f"{MAX_FACT} 文字までにしてください。"
-    if not values["source"]:
-        errors["source"] = ("出典（ページのアドレスか、資料の名前）を入れてください。"
-                            "出典のない情報は保存できません。")
-    try:
-        checked = dt.date.fromisoformat(values["checked"])
-    except ValueError:
-        errors["checked"] = "確かめた日を 2026-12-07 のように入れてください。"
-    else:
-        if checked > today:
-            errors["checked"] = "確かめた日に、先の日付は入れられません。"
-    return OfficeForm(values, errors)
+# -- one item of the draft -----------------------------------------------------------------
+
+def entries(draft: Mapping[str, bytes], kind: Kind) -> tuple[object, dict, list]:
+    """Return a kind's file read (its Document), its data, and its entries (if a list)."""
+    docs, problems = bundle.documents({kind.file: draft.get(kind.file, b"{}\n")},
+                                      (kind.file,))
+    if kind.file not in docs:
+        raise ContentError.of(problems)
+    doc = docs[kind.file]
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return doc, data, (data.get(kind.items) or []) if kind.items else []
 
 
-def save_office(db: Database, draft: Mapping[str, bytes], office_id: str, form: OfficeForm,
-                base: int, who: str) -> DraftSave | None:
-    """Save an office's facts into the draft; None if nothing changed.
+def keys(kind: Kind, items: list) -> list[str]:
+    """Return how each entry of a list kind is named in an address."""
+    return [str(entry.get(kind.key, "")) if kind.key else str(n)
+            for n, entry in enumerate(items, 1)]
 
-    `base` is the item's revision the form was opened at: a newer save of the same office
+
+def find(draft: Mapping[str, bytes], kind: Kind, key: str) -> tuple[int, dict] | None:
+    """Return an item's position and its data (the file's own for a kind of keys)."""
+    _, data, items = entries(draft, kind)
+    if not kind.items:
+        return -1, dict(data)
+    names = keys(kind, items)
+    if key not in names:
+        return None
+    index = names.index(key)
+    return index, dict(items[index])
+
+
+def fields_of(kind: Kind, item: Mapping, content: Content) -> list[Field]:
+    return kind.fields(item, content)
+
+
+def save_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, form: Form,
+              fields: list[Field], base: int, who: str) -> DraftSave | None:
+    """Save what a form read into one item of the draft; None if nothing changed.
+
+    `base` is the item's revision the form was opened at: a newer save of the same item
     raises Conflict and nothing is written.
     """
-    docs, _ = bundle.documents({OFFICES: draft[OFFICES]}, (OFFICES,))
-    doc = docs[OFFICES]
-    offices = doc.data["offices"]
-    index = next(i for i, o in enumerate(offices) if o.get("id") == office_id)
-    office = dict(offices[index])
-    changes = _changes(office, form)
-    if not changes:
+    index, item = find(draft, kind, key) or (None, None)
+    if item is None:
+        raise KeyError(key)
+    names = changed(fields, item, form.values)
+    if not names:
         return None
-    before = {name: office.get(name, "" if name != "verify" else False) for name in changes}
-    office.update(changes)
-    facts = [name for name in FACTS if name in changes]
+    by_name = {f.name: f for f in fields}
+    updated = copy.deepcopy(item)
+    for name in names:
+        value = form.values[name]
+        put(updated, name, value, drop=by_name[name].drop_empty and value in ("", [], None))
+    facts = [name for name in names if by_name[name].fact]
     if facts:
-        office.setdefault("sources", [])
-        office["sources"] = [*office["sources"], f"{', '.join(facts)}: {form.values['source']} "
-                             f"(checked {form.values['checked']}; entered in the console by "
-                             f"{who})"]
-    text = _with_item(draft[OFFICES].decode("utf-8"), doc, index, len(offices), office)
-    item = office_item(office_id)
+        _cite(updated, kind, facts, form, who)
+    touched = [*names, *([kind.sources] if facts else []),
+               *([kind.checked] if facts and kind.checked else [])]
+    before = {name: get(item, name) for name in touched}
+    after = {name: get(updated, name) for name in touched}
+    return _write(db, draft, kind, key, index, updated, base, who, before, after)
+
+
+def add_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, form: Form,
+             fields: list[Field], who: str) -> tuple[str, DraftSave]:
+    """Add a new entry to a list kind; return its key and the save (Taken if the id is)."""
+    _, _, items = entries(draft, kind)
+    item: dict = {}
+    if kind.key:
+        if key in keys(kind, items):
+            raise Taken(key)
+        item[kind.key] = key
+    else:
+        key = str(len(items) + 1)
+    by_name = {f.name: f for f in fields}
+    for name, value in form.values.items():
+        if value not in ("", [], None) or not by_name[name].drop_empty:
+            put(item, name, value)
+    facts = [name for name, value in form.values.items()
+             if by_name[name].fact and value not in ("", None)]
+    if facts:
+        _cite(item, kind, facts, form, who)
+    return key, _write(db, draft, kind, key, len(items), item, 0, who, {}, item)
+
+
+def restore(db: Database, draft: Mapping[str, bytes], save: DraftSave, base: int,
+            who: str) -> DraftSave | None:
+    """Put an item back as it was before a save; None if it is so already."""
+    kind_name, _, key = save.item.partition(":")
+    kind = KINDS[kind_name]
+    index, item = find(draft, kind, key) or (None, None)
+    if item is None:
+        raise KeyError(save.item)
+    updated = copy.deepcopy(item)
+    names = [name for name in save.before if name != RESTORED]
+    for name in names:
+        value = _revive(save.before[name])
+        put(updated, name, value, drop=value is None)
+    before = {name: get(item, name) for name in names}
+    after = {name: get(updated, name) for name in names}
+    if _plain(before) == _plain(after):
+        return None
+    return _write(db, draft, kind, key, index, updated, base, who, before,
+                  {**after, RESTORED: save.id})
+
+
+def _cite(item: dict, kind: Kind, facts: list[str], form: Form, who: str) -> None:
+    """Add the source of the facts a save gives to the item's sources (and the date)."""
+    cited = ", ".join(name.rsplit(".", 1)[-1] for name in facts)
+    sources = list(get(item, kind.sources) or [])
+    sources.append(f"{cited}: {form.typed['source']} (checked {form.typed['checked']}; "
+                   f"entered in the console by {who})")
+    put(item, kind.sources, sources)
+    if kind.checked:
+        put(item, kind.checked, dt.date.fromisoformat(form.typed["checked"]))
+
+
+def _write(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, index: int,
+           updated: dict, base: int, who: str, before: dict, after: dict) -> DraftSave:
+    doc, data, items = entries(draft, kind)
+    text = draft.get(kind.file, b"").decode("utf-8")
+    if not kind.items:
+        text = _with_keys(text, doc, {k: v for k, v in updated.items() if data.get(k) != v})
+    elif index >= len(items):
+        text = _with_entry(text, doc, kind.items, len(items), updated)
+    else:
+        text = _with_item(text, doc, kind.items, index, len(items), updated)
+    item = kind.item_of(key)
     with db.writing() as conn:
         latest = conn.execute(select(func.max(DraftSave.id))
                               .where(DraftSave.item == item)).scalar() or 0
         if latest != base:
             theirs = conn.execute(select(DraftSave).where(DraftSave.id == latest)).one()
             raise Conflict(DraftSave(**theirs._mapping))
-        _put(conn, OFFICES, text)
-        saved = {"at": clock.now(), "who": who, "file": OFFICES, "item": item,
-                 "before": _plain(before), "after": _plain(changes)}
+        _put(conn, kind.file, text)
+        saved = {"at": clock.now(), "who": who, "file": kind.file, "item": item,
+                 "before": _plain(before), "after": _plain(after)}
         new_id = conn.execute(DraftSave.__table__.insert().values(**saved)).inserted_primary_key[0]
     return DraftSave(id=new_id, **saved)
+
+
+def read_office_form(form: Mapping[str, str], today: dt.date | None = None) -> dict:
+    """Return an office form as typed (read against the office by `save_office`)."""
+    return {**form, "today": today}
+
+
+def save_office(db: Database, draft: Mapping[str, bytes], office_id: str, typed: Mapping,
+                base: int, who: str) -> DraftSave | None:
+    """Save an office's facts as its form in the console would (ValueError if refused)."""
+    kind = KINDS["offices"]
+    content = bundle.parse(draft)
+    _, item = find(draft, kind, office_id)
+    fields = fields_of(kind, item, content)
+    shown = {f.name: get(item, f.name, "") for f in fields}
+    form = read(kind, fields, item, {**shown, **typed}, content, today=typed.get("today"))
+    if not form.fine:
+        raise ValueError(form.errors)
+    return save_item(db, draft, kind, office_id, form, fields, base, who)
 
 
 def _put(conn, name: str, text: str) -> None:
@@ -157,34 +248,81 @@ def _put(conn, name: str, text: str) -> None:
         conn.execute(table.insert().values(name=name, text=text))
 
 
-def _changes(office: dict, form: OfficeForm) -> dict[str, object]:
-    wanted: dict[str, object] = {name: form.values[name] for name in FACTS}
-    wanted["verify"] = bool(form.values["verify"])
-    changes = {name: value for name, value in wanted.items()
-               if value != office.get(name, False if name == "verify" else "")}
-    if changes:  # a save says the facts were checked against the source that day
-        changes["checked"] = dt.date.fromisoformat(form.values["checked"])
-    return changes
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _revive(value):
+    """Return a value kept in a save's JSON as the file had it (a date as a date)."""
+    if isinstance(value, str) and DATE.fullmatch(value):
+        return dt.date.fromisoformat(value)
+    return value
 
 
 def _plain(values: Mapping[str, object]) -> dict[str, object]:
     return json.loads(json.dumps(values, default=str))
 
 
-def _with_item(text: str, doc, index: int, count: int, office: dict) -> str:
-    """Return the file's text with one office's block written anew (the rest as it was)."""
-    lines = text.splitlines(keepends=True)
-    start = doc.line("offices", index) - 1
-    end = doc.line("offices", index + 1) - 1 if index + 1 < count else len(lines)
-    # Blank and comment lines before the next office belong to it, not to this one.
+def _dump(value) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=10_000,
+                          default_flow_style=False)
+
+
+def _block_end(lines: list[str], start: int, end: int) -> int:
+    # Blank and comment lines before the next entry or key belong to it, not to this one.
     while end > start + 1 and (not lines[end - 1].strip()
                                or lines[end - 1].lstrip().startswith("#")):
         end -= 1
-    block = yaml.safe_dump([office], allow_unicode=True, sort_keys=False, width=10_000,
-                           default_flow_style=False)
-    indented = "".join("  " + line if line.strip() else line
-                       for line in block.splitlines(keepends=True))
-    return "".join([*lines[:start], indented, *lines[end:]])
+    return end
+
+
+def _indented(value: list, like: str) -> str:
+    indent = " " * (len(like) - len(like.lstrip(" ")))
+    return "".join(indent + line if line.strip() else line
+                   for line in _dump(value).splitlines(keepends=True))
+
+
+def _with_item(text: str, doc, items: str, index: int, count: int, entry: dict) -> str:
+    """Return the file's text with one entry of a list written anew (the rest as it was)."""
+    lines = text.splitlines(keepends=True)
+    start = doc.line(items, index) - 1
+    end = doc.line(items, index + 1) - 1 if index + 1 < count else _end_of(doc, items, lines)
+    end = _block_end(lines, start, end)
+    return "".join([*lines[:start], _indented([entry], lines[start]), *lines[end:]])
+
+
+def _with_entry(text: str, doc, items: str, count: int, entry: dict) -> str:
+    """Return the file's text with one more entry at the end of a list."""
+    if count == 0:
+        return _with_keys(text, doc, {items: [entry]})
+    lines = text.splitlines(keepends=True)
+    start = doc.line(items, count - 1) - 1
+    end = _block_end(lines, start, _end_of(doc, items, lines))
+    if not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    return "".join([*lines[:end], _indented([entry], lines[start]), *lines[end:]])
+
+
+def _end_of(doc, key: str, lines: list[str]) -> int:
+    """Return the line index just past a top-level key's block."""
+    start = doc.line(key)
+    later = [n for n in (doc.line(k) for k in (doc.data or {})) if n and n > start]
+    return min(later) - 1 if later else len(lines)
+
+
+def _with_keys(text: str, doc, updates: Mapping[str, object]) -> str:
+    """Return the file's text with some of its top-level keys written anew."""
+    for key, value in updates.items():
+        lines = text.splitlines(keepends=True)
+        block = _dump({key: value})
+        start = doc.line(key)
+        if start is None:
+            text = "".join(lines) + ("" if not lines or lines[-1].endswith("\n") else "\n")
+            text += block
+        else:
+            end = _block_end(lines, start - 1, _end_of(doc, key, lines))
+            text = "".join([*lines[:start - 1], block, *lines[end:]])
+        doc = read_document(doc.name, text.encode("utf-8"))
+    return text
 
 
 # -- the draft as files: `tsunagu draft export` and `import` --------------------------------

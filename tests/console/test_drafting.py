@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -15,6 +14,7 @@ from bot.studio import drafts, library
 from tests.support.apps import make_app
 from tests.support.console import csrf_of, log_in, make_account
 from tests.support.events import wait_until
+from tests.support.forms import submit
 from tests.support.line_user import LineUser
 
 OFFICE = "hikikomori-center"  # no phone and no web address in the shipped content
@@ -41,11 +41,7 @@ def editor(app, name: str = "suzuki"):
 
 def post(client, page, **fields):
     """Post the office form as a browser would: the page's fields as shown, these changed."""
-    shown = {name: html.unescape(value) for name, value in
-             re.findall(r'<input id="\w+" name="(\w+)" value="([^"]*)"', page.text)}
-    form = {"csrf_token": csrf_of(page), "revision": _revision(page.text), **shown,
-            "source": "", "checked": "2026-12-07", **fields}
-    return client.post(FORM, data=form)
+    return submit(client, page, FORM, **{"source": "", "checked": "2026-12-07", **fields})
 
 
 def _revision(text: str) -> str:
@@ -92,7 +88,7 @@ def test_a_fact_without_a_source_a_date_or_https_is_refused(app, fields, error):
 def test_a_phone_saved_with_its_source_leaves_the_worklist_and_is_audited(app):
     client = editor(app)
     assert "秋田県ひきこもり相談支援センター" in client.get("/admin/draft/worklist").text
-    saved = post(client, client.get(FORM), phone=PHONE, source=SOURCE)
+    saved = post(client, client.get(FORM), phone=PHONE, source=SOURCE, verify=None)
     assert saved.status_code == 302
     page = client.get(saved.headers["Location"]).text
     assert "下書きに保存しました" in page and "suzuki" in page  # and its history on the form
@@ -141,9 +137,11 @@ def test_a_name_with_html_is_shown_as_text(app, tmp_path):
 
 def test_saved_published_and_a_person_on_line_gets_the_call_button(app, line_api):
     client = editor(app)
+    first = client.get("/admin/versions/publish")
+    client.post("/admin/versions/publish", data={"csrf_token": csrf_of(first), "note": "初版"})
     post(client, client.get(FORM), phone=PHONE, source=SOURCE)
     publish = client.get("/admin/versions/publish")
-    assert PHONE in publish.text or "相談先" in publish.text  # the diff shows the change
+    assert PHONE in publish.text  # the diff against the live version shows the change
     note = "ひきこもり相談支援センターの電話"
     done = client.post("/admin/versions/publish",
                        data={"csrf_token": csrf_of(publish), "note": note})
