@@ -15,6 +15,8 @@ Modules:
 - `editing`: the draft's items edited in forms (offices, programmes, questions, rules,
   messages, crisis lines, events, the finder, handoff, the menu): saved with their sources,
   refused beside the field, never lost; added, and restored from the draft's history.
+- `scenario_results`: the draft's scenarios played against the draft, each 合格 or 不合格
+  with what it must get beside what it got.
 - `editors`: the editors' pages: the versions, what each changes from live, publishing and
   rolling back.
 - `admin`: the administrators' pages: accounts, and the audit log with its CSV export.

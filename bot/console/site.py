@@ -14,11 +14,12 @@ from bot.console import (
     editors,
     exports,
     funnels,
+    scenario_results,
     web,
 )
 
 # Imported for their views on the blueprint.
-PAGES = (dashboard, funnels, exports, editors, drafting, editing, admin)
+PAGES = (dashboard, funnels, exports, editors, drafting, editing, scenario_results, admin)
 PREVIEW = "/admin/preview"
 
 

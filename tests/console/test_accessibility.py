@@ -15,7 +15,7 @@ MONTH = clock.japan_date().strftime("%Y-%m")
 PAGES = ["/admin/login", "/admin/", "/admin/funnel", "/admin/exports", "/admin/versions",
          "/admin/versions/publish", "/admin/accounts", "/admin/audit", "/admin/nothing-here",
          "/admin/draft/offices", "/admin/draft/offices/hikikomori-center",
-         "/admin/draft/worklist", "/preview"]
+         "/admin/draft/worklist", "/admin/draft/scenarios", "/preview"]
 
 
 @pytest.fixture
