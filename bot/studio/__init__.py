@@ -4,7 +4,9 @@ Modules:
 - `checks`: `tsunagu check`, every problem of a bundle with its file, line, item and fix.
 - `library`: where the tools find a bundle: the draft (the files being edited) or a version.
 - `drafts`: the draft in the database: the files saved in the console over the folders, and
-  each save of an item (who, what, before and after), refused on an older revision.
+  each save of an item (who, what, before and after), refused on an older revision, restored.
+- `forms`: the editors' forms: each kind of item, its fields in Japanese, reading what was
+  typed (refused beside the field) and the check's problems by field.
 - `publishing`: versions: `tsunagu publish`, `versions`, `diff`, `rollback` and `stage`; the
   draft as files: `tsunagu draft export` and `draft import`.
 - `diff`: what changes between two bundles, as editors think of it.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from bot.db import versions
 from bot.db.database import database
 from bot.studio import drafts, library
 from bot.studio.forms import KINDS
@@ -41,7 +44,6 @@ def first_form(client, kind):
         return f"/admin/draft/{kind.name}"
     page = client.get(f"/admin/draft/{kind.name}")
     assert page.status_code == 200
-    import re
     return re.search(rf'href="(/admin/draft/{kind.name}/(?!new)[^"]+)"', page.text).group(1)
 
 
@@ -58,3 +60,169 @@ def test_every_form_shows_its_item_and_saving_it_unchanged_changes_nothing(app, 
     assert "変わったところはありませんでした" in client.get(saved.headers["Location"]).text
     with app.app_context():
         assert library.draft_files() == before
+
+
+QUESTION = "/admin/draft/questions/employment"
+MESSAGES = "/admin/draft/messages"
+
+
+def test_a_question_reworded_for_the_person_and_the_family_reaches_the_draft(app):
+    client = editor(app)
+    page = client.get(QUESTION)
+    saved = submit(client, page, QUESTION, ask__default="いまのお仕事の様子を教えてください。",
+                   ask__family="ご家族の方のお仕事の様子を教えてください。",
+                   options__1__words="パート\nアルバイト\n派遣\n短時間")
+    assert saved.status_code == 302
+    step = draft(app).flow.step("employment")
+    assert step.ask["default"] == "いまのお仕事の様子を教えてください。"
+    assert step.ask["family"] == "ご家族の方のお仕事の様子を教えてください。"
+    assert step.options[1].words == ["パート", "アルバイト", "派遣", "短時間"]
+    assert [o.label for o in step.options] == [o.label for o in draft(app).flow.step(
+        "employment").options]  # the other options as they were
+    with app.app_context():
+        text = library.draft_files()["flows/questionnaire.yaml"].decode()
+    assert "# The questionnaire: one step per question" in text  # the file's comments stay
+
+
+def test_a_label_over_line_s_limit_is_refused_beside_it_and_the_form_kept(app):
+    client = editor(app)
+    refused = submit(client, client.get(QUESTION), QUESTION, options__0__label="正" * 21,
+                     ask__default="新しい文です。")
+    assert refused.status_code == 400
+    assert 'id="options_0_label-error"' in refused.text and "20 文字まで" in refused.text
+    assert "新しい文です。" in refused.text  # what was typed elsewhere is still there
+    assert draft(app).flow.step("employment").options[0].label == "正社員"
+
+
+def test_an_empty_required_message_is_refused(app):
+    client = editor(app)
+    refused = submit(client, client.get(MESSAGES), MESSAGES, greeting="  ")
+    assert refused.status_code == 400 and 'id="greeting-error"' in refused.text
+    assert draft(app).messages["greeting"].startswith("友だち追加")
+
+
+def test_a_save_the_check_finds_wrong_is_kept_shown_beside_its_field_and_blocks_publishing(app):
+    client = editor(app)
+    saved = submit(client, client.get(MESSAGES), MESSAGES,
+                   result_intro="{name}さん、ありがとうございました。")
+    assert saved.status_code == 302  # errors block publishing, not saving
+    page = client.get(MESSAGES).text
+    assert 'id="result_intro-check"' in page and "{name}" in page
+    assert "誤り <strong>1</strong>" in page
+    publish = client.get("/admin/versions/publish")
+    done = client.post("/admin/versions/publish",
+                       data={"csrf_token": csrf_of(publish), "note": "試し"})
+    assert done.headers["Location"].endswith("/admin/versions/publish")  # sent back …
+    assert "result_intro" in client.get(done.headers["Location"]).text  # … with the error
+    assert versions.listing(database(app)) == []  # nothing was published
+
+
+def test_an_event_is_added_with_its_source_and_refused_without_one(app):
+    client = editor(app)
+    new = "/admin/draft/events/new"
+    fields = {"id": "mensetsukai-2027-02", "title": "就職面接会", "date": "2027-02-10",
+              "time": "13:30〜16:00", "place": "秋田市", "programme": "hw-senmon"}
+    refused = submit(client, client.get(new), new, **fields)
+    assert refused.status_code == 400 and 'id="source-error"' in refused.text
+    assert 'value="就職面接会"' in refused.text
+    bad_id = submit(client, client.get(new), new, **{**fields, "id": "面接会"}, source=SOURCE)
+    assert bad_id.status_code == 400 and 'id="id-error"' in bad_id.text
+    added = submit(client, client.get(new), new, **fields, source=SOURCE,
+                   checked="2026-12-07")
+    assert added.status_code == 302
+    event = draft(app).events.events[0]
+    assert event.id == "mensetsukai-2027-02" and str(event.date) == "2027-02-10"
+    assert any(SOURCE in s for s in event.sources)
+    again = submit(client, client.get(new), new, **fields, source=SOURCE, checked="2026-12-07")
+    assert again.status_code == 400 and "もう使われています" in again.text
+    assert len(draft(app).events.events) == 1
+
+
+def test_a_rule_s_conditions_and_offices_are_ticked_in_their_order(app):
+    client = editor(app)
+    address = "/admin/draft/rules/single-parent"
+    before = draft(app).rules.rules[2]
+    saved = submit(client, client.get(address), address,
+                   when__employment=["non_regular"], when__age__max="49",
+                   offices=[*before.offices, "nearest:jiritsu-soudan"])
+    assert saved.status_code == 302
+    rule = next(r for r in draft(app).rules.rules if r.id == "single-parent")
+    assert rule.when["employment"] == ["non_regular"] and rule.when["single_parent"] == ["yes"]
+    assert rule.when["age"].max == 49 and rule.when["age"].min is None
+    assert rule.offices == [*before.offices, "nearest:jiritsu-soudan"]
+
+
+def test_a_crisis_line_and_handoff_take_facts_only_with_a_source(app):
+    client = editor(app)
+    line = "/admin/draft/crisis-lines/1"
+    refused = submit(client, client.get(line), line, hours="毎日24時間")
+    assert refused.status_code == 400 and 'id="source-error"' in refused.text
+    saved = submit(client, client.get(line), line, hours="毎日24時間", source=SOURCE,
+                   checked="2026-12-07")
+    assert saved.status_code == 302
+    crisis = draft(app).safety.crisis_lines[0]
+    assert crisis.hours == "毎日24時間" and crisis.sources[-1].startswith("hours: " + SOURCE)
+    handoff = "/admin/draft/handoff"
+    bad = submit(client, client.get(handoff), handoff, contact__phone="電話してね",
+                 source=SOURCE)
+    assert bad.status_code == 400 and 'id="contact_phone-error"' in bad.text
+    assert draft(app).handoff.contact.phone == ""
+
+
+def test_the_menu_refuses_a_bar_text_and_a_label_over_line_s_limits(app):
+    client = editor(app)
+    menu = "/admin/draft/menu"
+    refused = submit(client, client.get(menu), menu, chat_bar_text="メ" * 15)
+    assert refused.status_code == 400 and 'id="chat_bar_text-error"' in refused.text
+    area = "/admin/draft/menu-areas/2"
+    saved = submit(client, client.get(area), area, label="窓口をさがす")
+    assert saved.status_code == 302
+    assert draft(app).richmenu.areas[1].label == "窓口をさがす"
+
+
+def test_a_save_is_undone_from_the_history_and_a_stale_undo_is_refused(app):
+    client = editor(app)
+    office = "/admin/draft/offices/hikikomori-center"
+    submit(client, client.get(office), office, phone="018-831-3946", source=SOURCE,
+           checked="2026-12-07")
+    assert draft(app).offices["hikikomori-center"].phone == "018-831-3946"
+    history = client.get("/admin/draft/history")
+    assert history.status_code == 200 and "hikikomori-center" in history.text
+    (save,) = drafts.history(database(app))
+    action = f"/admin/draft/history/{save.id}/restore"
+    other = editor(app, "tanaka")  # another editor saves the same office meanwhile
+    submit(other, other.get(office), office, hours="月〜金", source=SOURCE, checked="2026-12-07")
+    stale = submit(client, history, action)
+    assert stale.status_code == 302 and draft(app).offices[
+        "hikikomori-center"].phone == "018-831-3946"  # refused: the page was older
+    undone = submit(client, client.get("/admin/draft/history"), action)
+    assert undone.status_code == 302
+    restored = draft(app).offices["hikikomori-center"]
+    assert restored.phone == "" and restored.hours == "月〜金"  # the later save stays
+    assert not any("018-831-3946" in s for s in restored.sources)  # its source went with it
+    assert [s.who for s in drafts.history(database(app))] == ["suzuki", "tanaka", "suzuki"]
+
+
+def test_html_typed_into_a_message_is_shown_as_text(app):
+    client = editor(app)
+    submit(client, client.get(MESSAGES), MESSAGES, result_closing="<b onclick=x>押して</b>")
+    page = client.get(MESSAGES).text
+    assert "<b onclick=x>" not in page and "&lt;b onclick=x&gt;" in page
+
+
+def test_a_counselor_gets_403_on_every_editor_page_and_post(app):
+    client = app.test_client()
+    log_in(client, "sato")
+    token = csrf_of(client.get("/admin/"))
+    pages = ["/admin/draft/", "/admin/draft/history", "/admin/draft/events/new"]
+    for kind in KINDS.values():
+        pages.append(f"/admin/draft/{kind.name}")
+        if kind.items:
+            pages.append(f"/admin/draft/{kind.name}/1")
+    for path in pages:
+        assert client.get(path).status_code == 403, path
+        assert client.post(path, data={"csrf_token": token, "revision": "0"}).status_code in (
+            403, 405), path
+    assert client.post("/admin/draft/history/1/restore",
+                       data={"csrf_token": token, "revision": "0"}).status_code == 403
+    assert drafts.history(database(app)) == []
