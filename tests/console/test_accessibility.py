@@ -15,7 +15,14 @@ MONTH = clock.japan_date().strftime("%Y-%m")
 PAGES = ["/admin/login", "/admin/", "/admin/funnel", "/admin/exports", "/admin/versions",
          "/admin/versions/publish", "/admin/accounts", "/admin/audit", "/admin/nothing-here",
          "/admin/draft/offices", "/admin/draft/offices/hikikomori-center",
-         "/admin/draft/worklist", "/admin/draft/scenarios", "/preview"]
+         "/admin/draft/worklist", "/admin/draft/scenarios", "/admin/draft/",
+         "/admin/draft/history", "/admin/draft/programmes", "/admin/draft/programmes/saposute",
+         "/admin/draft/questions/employment", "/admin/draft/questions/age",
+         "/admin/draft/rules/long-term-no-work-saposute", "/admin/draft/fallback",
+         "/admin/draft/messages", "/admin/draft/crisis-lines/1", "/admin/draft/crisis-words",
+         "/admin/draft/events", "/admin/draft/events/new", "/admin/draft/events-texts",
+         "/admin/draft/finder", "/admin/draft/handoff", "/admin/draft/menu",
+         "/admin/draft/menu-areas/1", "/preview"]
 
 
 @pytest.fixture
