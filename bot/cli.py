@@ -69,8 +69,11 @@ cli = TsunaguGroup(
     params=[click.Option(["--verbose"], is_flag=True, expose_value=False,
                          callback=_remember_verbose,
                          help="Also print the log records (INFO and up) on stderr.")])
-cli.add_command(check_command)  # on the group itself, so it runs without building the app
-cli.add_command(graph_command)  # as check: it draws the draft, no app needed
+# On the group itself, so they run without building the app, which refuses to start on a
+# draft with errors: they read the draft's database alone (bot.studio.library.read_draft),
+# and with --root no database at all.
+cli.add_command(check_command)
+cli.add_command(graph_command)
 cli.add_command(simulate_command)  # builds the app only for --version
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from bot.content import bundle
 from bot.content.flow import DONE, Flow, Step
 from bot.content.schema import Content
 
@@ -439,15 +440,25 @@ RENDER = {"mermaid": mermaid, "dot": dot, "svg": svg}
 @click.option("-o", "--output", "path", type=click.Path(dir_okay=False),
               help="Write to this file instead of printing.")
 @click.option("--root", type=click.Path(exists=True, file_okay=False),
-              help="Draw ROOT/content and ROOT/flows (default: the configured folders).")
+              help="Draw ROOT/content and ROOT/flows alone: no database is read "
+                   "(default: the draft).")
 def graph_command(form: str | None, path: str | None, root: str | None) -> None:
-    """Draw the questionnaire: each question, the end and the answers between them."""
-    # Imported here: the library reaches the database, which drawing the draft never needs.
+    """Draw the questionnaire: each question, the end and the answers between them.
+
+    It draws the draft, unless --root names a folder: what the console shows, the configured
+    folders (TSUNAGU_CONTENT_DIR, TSUNAGU_FLOWS_DIR) with the files editors saved in the
+    console over them, read from the database (DATABASE_URL; one never upgraded has none).
+    When there are such files, a line on stderr names them.
+    """
+    # Imported here: the library reaches the database, which --root never needs.
     from bot.studio import library
 
     if form is None:
         form = SUFFIXES.get(Path(path).suffix.lower(), "mermaid") if path else "mermaid"
-    text = RENDER[form](library.draft(root))
+    draft = library.read_draft(root)
+    if draft.saved:
+        click.echo(f"Drew the draft: {draft.described()}.", err=True)
+    text = RENDER[form](bundle.parse(draft.files))
     if path:
         Path(path).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {path} ({form}).")

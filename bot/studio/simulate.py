@@ -4,7 +4,9 @@ Each answer goes through the engine LINE's webhook uses (`Dialogue.respond`) and
 rendered by the same `Renderer` into the very messages LINE is sent; this module only turns
 those messages into terminal text. A number taps that quick-reply button (its postback);
 anything else is a typed LINE message. The conversation lives in local variables: nothing is
-stored, and no LINE settings or database are needed unless `--version` reads one.
+stored, and no LINE settings are needed. The draft's files saved in the console are read
+from the database (`library.read_draft`), published versions too (`--version`); `--root`
+reads a folder alone, no database.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
 from bot import settings
+from bot.content import bundle
 from bot.content.schema import Content
 from bot.studio.checks import problems
 
@@ -151,10 +154,13 @@ def _content(root: str | None, number: int | None) -> tuple[Content, dict[str, s
         return library.version(app, number), {"keep_years": str(keep)}, f"公開した版 {number}"
     keep = (current_app.config["KEEP_REFERRAL_YEARS"] if has_app_context()
             else settings.read().TSUNAGU_KEEP_REFERRAL_YEARS)
-    content_dir, flows_dir = library.folders(root)
-    content = library.draft(root)
+    draft = library.read_draft(root)
+    content_dir, flows_dir = draft.folders
+    source = f"下書き {content_dir}, {flows_dir}"
+    if draft.saved:
+        source += f" とコンソールで保存した {len(draft.saved)} ファイル（{'、'.join(draft.saved)}）"
     # The same values the runtime gives the renderer (bot.line.runtime.init_app).
-    return content, {"keep_years": str(keep)}, f"下書き {content_dir}, {flows_dir}"
+    return bundle.parse(draft.files), {"keep_years": str(keep)}, source
 
 
 def _lines(interactive: bool) -> Iterator[str]:
@@ -184,11 +190,18 @@ def _show(messages: list[dict], buttons: list[dict]) -> None:
 
 @click.command("simulate")
 @click.option("--root", type=click.Path(exists=True, file_okay=False),
-              help="Try ROOT/content and ROOT/flows (default: the configured folders).")
+              help="Try ROOT/content and ROOT/flows alone: no database is read "
+                   "(default: the draft).")
 @click.option("--version", "number", type=int,
               help="Try published version N from the database.")
 def simulate_command(root: str | None, number: int | None) -> None:
-    """Chat with the questionnaire in the terminal, as on LINE (one answer a line if piped)."""
+    """Chat with the questionnaire in the terminal, as on LINE (one answer a line if piped).
+
+    It tries the draft, unless --root or --version says otherwise: what the console shows,
+    the configured folders (TSUNAGU_CONTENT_DIR, TSUNAGU_FLOWS_DIR) with the files editors
+    saved in the console over them, read from the database (DATABASE_URL; one never
+    upgraded has none). No LINE settings are needed.
+    """
     if root is not None and number is not None:
         raise click.UsageError("give --root or --version, not both")
     content, values, source = _content(root, number)

@@ -263,17 +263,17 @@ def test_broken_flow_file_is_reported_like_content(tmp_path):
         load_content(content_dir, flows_dir)
 
 
-def run_check(**env: str) -> subprocess.CompletedProcess:
+def run_check(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run `tsunagu check` as an editor would, in a shell with the given settings."""
     tool = Path(sys.executable).with_name("tsunagu")
-    return subprocess.run([str(tool), "check"], env={**os.environ, **env}, cwd=ROOT,
+    return subprocess.run([str(tool), "check", *args], env={**os.environ, **env}, cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
 
 
 def test_check_runs_without_database_or_line_settings():
     # In production without LINE settings the app refuses to start; checking content is
-    # still possible, and touches no database.
-    result = run_check(TSUNAGU_ENV="production", LINE_CHANNEL_SECRET="",
+    # still possible, and a folder alone (--root) touches no database.
+    result = run_check("--root", str(ROOT), TSUNAGU_ENV="production", LINE_CHANNEL_SECRET="",
                        DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert result.returncode == 0, result.stderr
     assert "is fine: 36 programmes" in result.stdout

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import click
-from flask import Flask, current_app, has_app_context
+from flask import Flask
+from flask.cli import with_appcontext
 
-from bot import settings
-from bot.content import bundle
 from bot.studio.checks.coverage import Coverage, Gap
 from bot.studio.checks.framework import Report
 from bot.studio.checks.runner import examine
 
 # ---- `tsunagu check` ----------------------------------------------------------------------
-
-def _folders(root: str | None) -> tuple[Path, Path]:
-    # As bot.studio.library.folders, without importing the database: check needs none.
-    if root is not None:
-        return Path(root) / "content", Path(root) / "flows"
-    config = current_app.config if has_app_context() else settings.content_folders()
-    return Path(config["CONTENT_DIR"]), Path(config["FLOWS_DIR"])
-
 
 def _coverage_json(cover: Coverage) -> dict:
     return {
@@ -88,14 +79,27 @@ def report_json(report: Report, strict: bool = False) -> str:
 
 @click.command("check")
 @click.option("--root", type=click.Path(file_okay=False),
-              help="Check ROOT/content and ROOT/flows (default: the configured folders).")
+              help="Check ROOT/content and ROOT/flows alone: no database is read "
+                   "(default: the draft).")
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @click.option("--format", "form", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json: every problem with its fields, for tools.")
 def check_command(root: str | None, strict: bool, form: str) -> None:
-    """Check the content and the questionnaire; exit 1 if anything needs fixing."""
-    # Editors run this after every change: it needs no app, database or LINE settings.
-    report = examine(bundle.read_folders(*_folders(root), complete=False))
+    """Check the draft (or --root's folder); exit 1 if anything needs fixing.
+
+    The draft is what the console shows and `tsunagu publish` would publish: the configured
+    folders (TSUNAGU_CONTENT_DIR, TSUNAGU_FLOWS_DIR) with the files editors saved in the
+    console over them, read from the database (DATABASE_URL; one never upgraded has none).
+    When there are such files, a line on stderr names them. No LINE settings are needed.
+    """
+    # Editors run this after every change: it builds no app (which would refuse to start on
+    # the very draft this reports on), and with --root reads no database either.
+    from bot.studio import library  # the database's driver only when it is used
+
+    draft = library.read_draft(root, complete=False)
+    if draft.saved:
+        click.echo(f"Checked the draft: {draft.described()}.", err=True)
+    report = examine(draft.files)
     if form == "json":
         click.echo(report_json(report, strict))
     else:
@@ -105,5 +109,14 @@ def check_command(root: str | None, strict: bool, form: str) -> None:
         raise SystemExit(1)
 
 
+def _within_app(command: click.Command) -> click.Command:
+    """Return the command for an app's own CLI: run in its context, so on its database."""
+    inside = copy.copy(command)
+    inside.callback = with_appcontext(command.callback)
+    return inside
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(check_command)
+    # `tsunagu check` is the group's own command (bot/cli.py), run without the app; in the
+    # app's CLI (`flask --app`, the tests' runner) the draft is that app's folders and database.
+    app.cli.add_command(_within_app(check_command))
