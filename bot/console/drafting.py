@@ -15,9 +15,11 @@ from bot import clock
 from bot.console.auth import requires
 from bot.console.web import blueprint
 from bot.content import bundle
+from bot.content.files import ContentError, Problem
 from bot.studio import library
 from bot.studio.checks import examine
-from bot.studio.checks.framework import stale_after_days
+from bot.studio.checks.framework import Report, stale_after_days
+from bot.studio.forms import form_of
 
 # Reports by (bundle id, day, stale days): a bundle id is its files' checksum, so a report
 # never changes for one draft on one day; each page would otherwise run the whole check (~1 s).
@@ -26,7 +28,11 @@ _REPORTS: dict[tuple, object] = {}
 
 def draft_report():
     """Return the draft's files and the check's report of them (one per draft and day)."""
-    files = library.draft_files()
+    try:
+        files = library.draft_files()
+    except ContentError as err:  # a file of the folders is missing: say so on every page
+        said = list(err.issues) or [Problem("", None, "", str(err), "")]
+        return {}, Report(problems=said, content=None)
     key = (bundle.bundle_id(files), clock.japan_date(), stale_after_days())
     if key not in _REPORTS:
         if len(_REPORTS) >= 8:
@@ -38,7 +44,9 @@ def draft_report():
 def summary(report) -> dict:
     cover = report.coverage
     return {"errors": len(report.errors()), "warnings": len(report.warnings),
-            "coverage": (f"{cover.reached:,} / {cover.total:,}" if cover else "-")}
+            "coverage": (f"{cover.reached:,} / {cover.total:,}" if cover else "-"),
+            "unreadable": [p.text() for p in report.errors()[:3]] if report.content is None
+            else []}
 
 
 @blueprint.get("/draft/offices")
@@ -86,3 +94,12 @@ def show_worklist():
     return render_template("console/draft_worklist.html", rows=rows, crisis_lines=lines,
                            summary=summary(report), stale_days=stale_after_days())
 
+
+
+@blueprint.get("/draft/problems")
+@requires("editor")
+def list_problems():
+    """List every problem the check finds in the draft, each linked to the form that mends it."""
+    _, report = draft_report()
+    rows = [(p, form_of(p, report.content)) for p in report.problems]
+    return render_template("console/draft_problems.html", rows=rows, summary=summary(report))

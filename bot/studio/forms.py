@@ -370,6 +370,39 @@ def problems_by_field(problems, kind: Kind, doc, index: int, key: str,
     return found
 
 
+ITEM = re.compile(r"(?P<what>[a-z ]+?) '(?P<key>[^']*)'")
+
+
+def form_of(problem, content: Content | None) -> tuple[str, str] | None:
+    """Return the form (kind, key) where a problem of the check is mended, if there is one."""
+    if problem.item.startswith("fallback rule"):
+        return "fallback", ""
+    found = ITEM.match(problem.item)
+    if found:
+        what, key = found["what"], found["key"]
+        for kind in KINDS.values():
+            if kind.problem_item != what:
+                continue
+            if not kind.items:
+                return kind.name, ""
+            if kind.key:
+                return kind.name, key
+            return _by_position(kind, key, content)
+    for kind in KINDS.values():  # a problem of a file of the kinds of keys: its own form
+        if kind.file == problem.file and not kind.items and kind.name != "fallback":
+            return kind.name, ""
+    return None
+
+
+def _by_position(kind: Kind, name: str, content: Content | None):
+    """Return the address of a crisis line or a menu area named in a problem."""
+    if content is None:
+        return None
+    entries = {"crisis-lines": [line.name for line in content.safety.crisis_lines],
+               "menu-areas": [area.label for area in content.richmenu.areas]}.get(kind.name, [])
+    return (kind.name, str(entries.index(name) + 1)) if name in entries else None
+
+
 def _owned_lines(doc, fields: list[Field]) -> set[int]:
     """Return the lines of the top-level keys a form of the file's own keys edits."""
     starts = sorted(n for n in (doc.line(k) for k in (doc.data or {})) if n)

@@ -12,6 +12,7 @@ from bot.studio import drafts, library
 from bot.studio.forms import KINDS
 from tests.support.apps import make_app
 from tests.support.console import csrf_of, log_in, make_account
+from tests.support.drafts import copy_draft
 from tests.support.forms import submit
 
 SOURCE = "https://www.pref.akita.lg.jp/pages/archive/91508 (a page for the tests)"
@@ -109,6 +110,8 @@ def test_a_save_the_check_finds_wrong_is_kept_shown_beside_its_field_and_blocks_
     page = client.get(MESSAGES).text
     assert 'id="result_intro-check"' in page and "{name}" in page
     assert "誤り <strong>1</strong>" in page
+    listed = client.get("/admin/draft/problems").text  # every problem, linked to its form
+    assert '<a href="/admin/draft/messages">message &#39;result_intro&#39;</a>' in listed
     publish = client.get("/admin/versions/publish")
     done = client.post("/admin/versions/publish",
                        data={"csrf_token": csrf_of(publish), "note": "試し"})
@@ -226,3 +229,23 @@ def test_a_counselor_gets_403_on_every_editor_page_and_post(app):
     assert client.post("/admin/draft/history/1/restore",
                        data={"csrf_token": token, "revision": "0"}).status_code == 403
     assert drafts.history(database(app)) == []
+
+
+def test_a_draft_missing_a_file_is_said_kindly_on_every_editor_page(database_url, line_api,
+                                                                    tmp_path):
+    root = copy_draft(tmp_path / "draft")
+    app = make_app(database_url, line_api, CONTENT_DIR=str(root / "content"),
+                   FLOWS_DIR=str(root / "flows"))
+    make_account(app, "suzuki", "editor")
+    (root / "content" / "messages.yaml").unlink()  # after the bot started with it
+    client = editor(app)
+    pages = ["/admin/draft/", "/admin/draft/offices", "/admin/draft/worklist",
+             "/admin/draft/problems",
+             "/admin/draft/history", "/admin/draft/scenarios",
+             *(f"/admin/draft/{kind}" for kind in KINDS),
+             "/admin/draft/offices/hikikomori-center", "/admin/draft/events/new"]
+    for path in pages:
+        page = client.get(path)
+        assert page.status_code in (200, 404, 409), (path, page.status_code)
+        assert "messages.yaml" in page.text, path
+    database(app).dispose()
