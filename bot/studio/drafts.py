@@ -27,7 +27,7 @@ from bot.content.files import ContentError, read_document
 from bot.content.schema import Content
 from bot.db.database import Database
 from bot.db.models import DraftFile, DraftSave
-from bot.studio.forms import KINDS, Field, Form, Kind, changed, get, put, read
+from bot.studio.forms import KINDS, NEW, REMOVE, Field, Form, Kind, changed, get, put, read
 
 RESTORED = "restored"  # in a save's `after`: the id of the save whose earlier state it restored
 
@@ -48,11 +48,6 @@ def stored(db: Database) -> dict[str, bytes]:
     """Return the files saved in the console (none until the first save)."""
     with db.transaction() as session:
         return {f.name: f.text.encode("utf-8") for f in session.scalars(select(DraftFile))}
-
-
-def files(db: Database, folders: Mapping[str, bytes]) -> dict[str, bytes]:
-    """Return the draft: the files saved in the console over the folders' files."""
-    return {**folders, **stored(db)}
 
 
 def revision(db: Database, item: str) -> int:
@@ -129,17 +124,41 @@ def save_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, fo
         return None
     by_name = {f.name: f for f in fields}
     updated = copy.deepcopy(item)
+    lists = []  # the lists an entry is added to or taken out of: kept whole in the history
     for name in names:
         value = form.values[name]
-        put(updated, name, value, drop=by_name[name].drop_empty and value in ("", [], None))
+        path, new, leaf = name.partition(f".{NEW}.")
+        if new:
+            _new_entry(updated, path, leaf, value)
+            lists.append(path)
+        elif name.endswith(f".{REMOVE}"):
+            lists.append(name.split(".")[0])
+            put(updated, name, value)
+        else:
+            put(updated, name, value, drop=by_name[name].drop_empty and value in ("", [], None))
+    for path in dict.fromkeys(lists):
+        kept = [e for e in get(updated, path) if not e.pop(REMOVE, False)]
+        for entry in kept:
+            entry.pop("_new", None)
+        put(updated, path, kept)
     facts = [name for name in names if by_name[name].fact]
     if facts:
         _cite(updated, kind, facts, form, who)
-    touched = [*names, *([kind.sources] if facts else []),
+    plain = [n for n in names if f".{NEW}." not in n and not n.endswith(f".{REMOVE}")
+             and not any(n.startswith(f"{p}.") for p in lists)]
+    touched = [*plain, *dict.fromkeys(lists), *([kind.sources] if facts else []),
                *([kind.checked] if facts and kind.checked else [])]
     before = {name: get(item, name) for name in touched}
     after = {name: get(updated, name) for name in touched}
     return _write(db, draft, kind, key, index, updated, base, who, before, after)
+
+
+def _new_entry(item: dict, path: str, leaf: str, value) -> None:
+    """Put one field of the entry a form adds into the list at path (made by its first)."""
+    entries = get(item, path)
+    if not entries or not entries[-1].get("_new"):
+        entries.append({"_new": True})
+    entries[-1][leaf] = value
 
 
 def add_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, form: Form,

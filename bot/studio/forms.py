@@ -38,6 +38,8 @@ MAX_LONG = 2000  # a message (LINE's own limit is 5,000; check says what reads w
 BUTTON = 20  # LINE's limit for a button's or a quick reply's label
 
 Choices = Callable[[Content], list[tuple[str, str]]]
+NEW = "+"  # in a field's name: the entry a form adds to a list (options.+.label)
+REMOVE = "_remove"  # a field that takes an entry out of its list (options.2._remove)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Field:
 
     @property
     def html_id(self) -> str:
-        return self.name.replace(".", "_")
+        return self.name.replace(".", "_").replace(NEW, "new")
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,8 @@ def read(kind: Kind, fields: list[Field], item: Mapping, form: Mapping,
             result.values[f.name] = value
     for name in ("source", "checked"):
         result.typed[name] = (form.get(name) or "").strip()
+    if kind.name == "questions":
+        _new_option(item, result)
     facts = [name for name in changed(fields, item, result.values)
              if next(f for f in fields if f.name == name).fact]
     if facts:
@@ -495,7 +499,34 @@ def _question(item, content) -> list[Field]:
                                 "（1 行に 1 つ）", kind="words", limit=40, drop_empty=True))
         fields.append(Field(f"{at}.next", f"答え「{name}」のあとの質問（空なら上の「次の質問」）",
                             kind="choice", choices=_optional(_steps), drop_empty=True))
+        if item.get("kind", "choice") == "choice":
+            fields.append(Field(f"{at}.{REMOVE}", f"答え「{name}」をなくす（ルールや集計で使われて"
+                                "いれば、確認で誤りになります）", kind="flag", drop_empty=True))
+    if item.get("kind", "choice") == "choice":
+        fields += [
+            Field(f"options.{NEW}.value", "新しい答えを加える: 集計での名前（半角の小文字・数字・"
+                  "_。例: part_time）", drop_empty=True, limit=40),
+            Field(f"options.{NEW}.label", "新しい答えのボタンの文字", limit=BUTTON,
+                  drop_empty=True),
+            Field(f"options.{NEW}.words", "新しい答えと読む、入力されたことば（1 行に 1 つ）",
+                  kind="words", limit=40, drop_empty=True)]
     return fields
+
+
+def _new_option(item: Mapping, form: Form) -> None:
+    """Refuse a new answer without a label, or with a name its question has already."""
+    value = form.values.get(f"options.{NEW}.value")
+    label = form.values.get(f"options.{NEW}.label")
+    if not value:
+        if label or form.values.get(f"options.{NEW}.words"):
+            form.errors[f"options.{NEW}.value"] = "新しい答えの集計での名前を入れてください。"
+        return
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", value):
+        form.errors[f"options.{NEW}.value"] = "半角の小文字・数字・_ で入れてください。"
+    elif value in {o.get("value") for o in item.get("options") or []}:
+        form.errors[f"options.{NEW}.value"] = "この名前の答えはもうあります。"
+    if not label:
+        form.errors[f"options.{NEW}.label"] = "新しい答えのボタンの文字を入れてください。"
 
 
 def _when(item, content) -> list[Field]:

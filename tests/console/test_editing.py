@@ -249,3 +249,28 @@ def test_a_draft_missing_a_file_is_said_kindly_on_every_editor_page(database_url
         assert page.status_code in (200, 404, 409), (path, page.status_code)
         assert "messages.yaml" in page.text, path
     database(app).dispose()
+
+
+def test_a_question_gains_an_answer_and_loses_one(app):
+    client = editor(app)
+    refused = submit(client, client.get(QUESTION), QUESTION, options__1__label="パート・派遣",
+                     **{"options.+.label": "短時間の仕事"})
+    assert refused.status_code == 400 and 'id="options_new_value-error"' in refused.text
+    assert 'value="パート・派遣"' in refused.text  # the rest kept as typed
+    taken = submit(client, client.get(QUESTION), QUESTION,
+                   **{"options.+.value": "regular", "options.+.label": "正社員2"})
+    assert taken.status_code == 400 and "もうあります" in taken.text
+    added = submit(client, client.get(QUESTION), QUESTION,
+                   **{"options.+.value": "part_time", "options.+.label": "短時間の仕事",
+                      "options.+.words": "短時間\nパートタイム"})
+    assert added.status_code == 302
+    step = draft(app).flow.step("employment")
+    assert step.options[-1].value == "part_time" and step.options[-1].words == [
+        "短時間", "パートタイム"]
+    page = client.get(QUESTION)
+    last = len(step.options) - 1
+    removed = submit(client, page, QUESTION, **{f"options.{last}._remove": "1"})
+    assert removed.status_code == 302
+    assert "part_time" not in [o.value for o in draft(app).flow.step("employment").options]
+    (taken_out, put_in) = drafts.history(database(app))[:2]
+    assert "options" in taken_out.after and "options" in put_in.after  # whole, to restore
