@@ -187,3 +187,22 @@ def test_browser_an_editor_rewords_a_question_and_adds_an_event(browser, site, a
     assert draft.flow.step("employment").ask["default"].startswith("いまのお仕事の様子")
     assert [e.id for e in draft.events.events] == ["mensetsukai-2027-02"]
     context.close()
+
+
+def test_browser_html_typed_by_an_editor_is_text_in_the_console_and_the_preview(browser, site):
+    from playwright.sync_api import expect
+
+    context, page = editor_page(browser, site)
+    typed = '<img src=x onerror="window.hacked=1"><b>どなた</b>についてのご相談ですか？'
+    page.goto("/admin/draft/questions/subject")
+    page.fill("#ask_default", typed)
+    page.click("main form button[type=submit]")
+    expect(page.locator("#ask_default")).to_have_value(typed)
+    assert page.locator("main img, main b").count() == 0
+    page.click("main .summary a:text-is('下書きのプレビュー')")
+    page.wait_for_selector("body[data-ready]")
+    page.locator("#chat .row.bot", has_text="についてのご相談ですか").last.wait_for()
+    expect(page.locator("#chat")).to_contain_text('<b>どなた</b>')  # shown as typed
+    assert page.locator("#chat img, #chat b").count() == 0
+    assert page.evaluate("window.hacked === undefined")
+    context.close()

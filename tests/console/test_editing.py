@@ -274,3 +274,15 @@ def test_a_question_gains_an_answer_and_loses_one(app):
     assert "part_time" not in [o.value for o in draft(app).flow.step("employment").options]
     (taken_out, put_in) = drafts.history(database(app))[:2]
     assert "options" in taken_out.after and "options" in put_in.after  # whole, to restore
+
+
+def test_a_save_without_the_form_s_csrf_token_is_refused(app):
+    client = editor(app)
+    page = client.get(MESSAGES)
+    from tests.support.forms import form_of
+
+    _, fields = form_of(page.text, MESSAGES)
+    fields.pop("csrf_token")
+    fields["greeting"] = "こんにちは。"
+    assert client.post(MESSAGES, data=fields).status_code == 400
+    assert draft(app).messages["greeting"].startswith("友だち追加")
