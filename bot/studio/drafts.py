@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
 
 from bot import clock
 from bot.content import bundle
@@ -164,14 +165,7 @@ def _new_entry(item: dict, path: str, leaf: str, value) -> None:
 def add_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, form: Form,
              fields: list[Field], who: str) -> tuple[str, DraftSave]:
     """Add a new entry to a list kind; return its key and the save (Taken if the id is)."""
-    _, _, items = entries(draft, kind)
-    item: dict = {}
-    if kind.key:
-        if key in keys(kind, items):
-            raise Taken(key)
-        item[kind.key] = key
-    else:
-        key = str(len(items) + 1)
+    item: dict = {kind.key: key} if kind.key else {}
     by_name = {f.name: f for f in fields}
     for name, value in form.values.items():
         if value not in ("", [], None) or not by_name[name].drop_empty:
@@ -180,7 +174,8 @@ def add_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, for
              if by_name[name].fact and value not in ("", None)]
     if facts:
         _cite(item, kind, facts, form, who)
-    return key, _write(db, draft, kind, key, len(items), item, 0, who, {}, item)
+    saved = _write(db, draft, kind, key, -1, item, 0, who, {}, item, adding=True)
+    return saved.item.partition(":")[2], saved
 
 
 def restore(db: Database, draft: Mapping[str, bytes], save: DraftSave, base: int,
@@ -215,28 +210,56 @@ def _cite(item: dict, kind: Kind, facts: list[str], form: Form, who: str) -> Non
         put(item, kind.checked, dt.date.fromisoformat(form.typed["checked"]))
 
 
+DRAFT_LOCK = 0x7473_6472  # PostgreSQL advisory lock of the draft's files ("tsdr")
+
+
 def _write(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, index: int,
-           updated: dict, base: int, who: str, before: dict, after: dict) -> DraftSave:
-    doc, data, items = entries(draft, kind)
-    text = draft.get(kind.file, b"").decode("utf-8")
-    if not kind.items:
-        text = _with_keys(text, doc, {k: v for k, v in updated.items() if data.get(k) != v})
-    elif index >= len(items):
-        text = _with_entry(text, doc, kind.items, len(items), updated)
-    else:
-        text = _with_item(text, doc, kind.items, index, len(items), updated)
-    item = kind.item_of(key)
+           updated: dict, base: int, who: str, before: dict, after: dict,
+           adding: bool = False) -> DraftSave:
+    """Write one item into its file as the database has it now, unless it was saved since.
+
+    The file is read again under the draft's lock: another editor may have saved another
+    item of the same file since this form's draft was read, and that save must stay.
+    """
+    _, data, _ = entries(draft, kind)
+    keys_changed = {} if kind.items else {k: v for k, v in updated.items() if data.get(k) != v}
     with db.writing() as conn:
+        _lock(conn)
+        text = _stored_text(conn, kind.file) or draft.get(kind.file, b"").decode("utf-8")
+        doc = read_document(kind.file, text.encode("utf-8"))
+        items = ((doc.data or {}).get(kind.items) or []) if kind.items else []
+        if adding:
+            if kind.key and key in keys(kind, items):
+                raise Taken(key)
+            key, index = (key if kind.key else str(len(items) + 1)), len(items)
+        item = kind.item_of(key)
         latest = conn.execute(select(func.max(DraftSave.id))
                               .where(DraftSave.item == item)).scalar() or 0
         if latest != base:
             theirs = conn.execute(select(DraftSave).where(DraftSave.id == latest)).one()
             raise Conflict(DraftSave(**theirs._mapping))
+        if not kind.items:
+            text = _with_keys(text, doc, keys_changed)
+        elif index >= len(items):
+            text = _with_entry(text, doc, kind.items, len(items), updated)
+        else:
+            text = _with_item(text, doc, kind.items, index, len(items), updated)
         _put(conn, kind.file, text)
         saved = {"at": clock.now(), "who": who, "file": kind.file, "item": item,
                  "before": _plain(before), "after": _plain(after)}
         new_id = conn.execute(DraftSave.__table__.insert().values(**saved)).inserted_primary_key[0]
     return DraftSave(id=new_id, **saved)
+
+
+def _lock(conn) -> None:
+    """Take the draft's lock for this transaction (SQLite: its write lock is the lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text_sql("SELECT pg_advisory_xact_lock(:key)"), {"key": DRAFT_LOCK})
+
+
+def _stored_text(conn, name: str) -> str | None:
+    table = DraftFile.__table__
+    return conn.execute(select(table.c.text).where(table.c.name == name)).scalar()
 
 
 def read_office_form(form: Mapping[str, str], today: dt.date | None = None) -> dict:
@@ -380,6 +403,7 @@ def import_files(db: Database, draft: Mapping[str, bytes], incoming: Mapping[str
     if not changed:
         return []
     with db.writing() as conn:
+        _lock(conn)
         for name in changed:
             _put(conn, name, incoming[name].decode("utf-8"))
         conn.execute(DraftSave.__table__.insert().values(

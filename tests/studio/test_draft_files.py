@@ -74,3 +74,36 @@ def test_an_import_over_a_newer_console_save_is_refused_unless_forced(app, runne
     with app.app_context():
         office = library.draft().offices[OFFICE]
     assert office.name.endswith("（こころ）") and office.phone == ""
+
+
+def test_two_saves_of_two_items_of_one_file_made_on_one_reading_both_stand(app):
+    with app.app_context():
+        seen = library.draft_files()  # both editors' requests read the draft here
+        for office, phone, who in ((OFFICE, "018-831-3946", "tanaka"),
+                                   ("saposute", "018-000-0000", "suzuki")):
+            form = drafts.read_office_form({"phone": phone, "source": "a leaflet",
+                                            "checked": "2026-12-07"})
+            drafts.save_office(database(app), seen, office, form, 0, who)
+        offices = library.draft().offices
+    assert offices[OFFICE].phone == "018-831-3946"  # the first save was not written over
+    assert offices["saposute"].phone == "018-000-0000"
+
+
+def test_two_events_added_with_one_id_on_one_reading_are_one(app):
+    from bot.studio.forms import KINDS, Form
+
+    kind = KINDS["events"]
+    with app.app_context():
+        seen = library.draft_files()
+        content = library.draft()
+        fields = drafts.fields_of(kind, {}, content)
+        form = Form(typed={"source": "a leaflet", "checked": "2026-12-07"},
+                    values={"title": "就職面接会", "date": None})
+        drafts.add_item(database(app), seen, kind, "fair-2027", form, fields, "tanaka")
+        try:
+            drafts.add_item(database(app), seen, kind, "fair-2027", form, fields, "suzuki")
+        except drafts.Taken:
+            pass
+        else:
+            raise AssertionError("the second event with the same id was added")
+        assert [e.id for e in library.draft().events.events] == ["fair-2027"]
