@@ -19,7 +19,16 @@ from bot.content.files import ContentError
 from bot.db.audit import audit
 from bot.db.database import database
 from bot.studio import drafts, library
-from bot.studio.forms import KINDS, NEW_KEY, Form, Kind, problems_by_field, typed_values
+from bot.studio.forms import (
+    KINDS,
+    NEW_KEY,
+    SHOWN_LABELS,
+    Form,
+    Kind,
+    problems_by_field,
+    read,
+    typed_values,
+)
 
 
 def _kind(name: str) -> Kind:
@@ -108,8 +117,6 @@ def save_item(kind_name: str, key: str):
 
 
 def _read(kind: Kind, fields, item, content) -> Form:
-    from bot.studio.forms import read
-
     return read(kind, fields, item, request.form, content, getlist=request.form.getlist)
 
 
@@ -167,7 +174,7 @@ def _item_page(kind: Kind, key: str, form: Form | None = None, status: int = 200
                  else (item.get("contact") or {}).get("sources")) or [],
         choices={f.name: f.choices(report.content) for f in fields if f.choices},
         action=_address(kind, key), labels={f.name: f.label for f in fields},
-        today=clock.japan_date().isoformat()), status
+        today=clock.japan_date().isoformat(), shown_labels=SHOWN_LABELS), status
 
 
 def _unreadable(report):

@@ -656,6 +656,8 @@ def _menu_area(_item, _content) -> list[Field]:
             Field("color", "背景の色（空ならメニューの色）", check="color", drop_empty=True)]
 
 
+SHOWN_LABELS = {"name": "名前", "kind": "種類（ルールの nearest: で使う）", "item": "計画の項目",
+                "summary": "計画の概要（計画のとおり）", "kpi": "KPI", "owner": "担当"}
 MESSAGE_LABELS = {
     "greeting": "友だち追加のあいさつ", "privacy": "個人情報のお知らせ",
     "restart_hint": "戻り方の案内", "not_understood": "読み取れなかったとき",
