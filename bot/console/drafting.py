@@ -19,6 +19,7 @@ from bot.content.files import ContentError, Problem
 from bot.studio import library
 from bot.studio.checks import examine
 from bot.studio.checks.framework import Report, stale_after_days
+from bot.studio.checks.japanese import in_japanese, sentence
 from bot.studio.forms import form_of
 
 # Reports by (bundle id, day, stale days): a bundle id is its files' checksum, so a report
@@ -45,7 +46,8 @@ def summary(report) -> dict:
     cover = report.coverage
     return {"errors": len(report.errors()), "warnings": len(report.warnings),
             "coverage": (f"{cover.reached:,} / {cover.total:,}" if cover else "-"),
-            "unreadable": [p.text() for p in report.errors()[:3]] if report.content is None
+            "unreadable": [f"{p.file}: {sentence(p)}" for p in report.errors()[:3]]
+            if report.content is None
             else []}
 
 
@@ -102,4 +104,5 @@ def list_problems():
     """List every problem the check finds in the draft, each linked to the form that mends it."""
     _, report = draft_report()
     rows = [(p, form_of(p, report.content)) for p in report.problems]
-    return render_template("console/draft_problems.html", rows=rows, summary=summary(report))
+    return render_template("console/draft_problems.html", rows=rows, summary=summary(report),
+                           in_japanese=in_japanese)

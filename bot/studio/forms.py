@@ -29,6 +29,7 @@ from bot.content.bundle import (
 )
 from bot.content.flow import DONE
 from bot.content.schema import Content
+from bot.studio.checks.japanese import sentence
 
 PHONE = re.compile(r"\+?[0-9][0-9-]{7,14}[0-9]")  # 018-896-1531, 0120-061-338
 URL = re.compile(r"https://[^\s\"'<>]+")
@@ -361,7 +362,7 @@ def problems_by_field(problems, kind: Kind, doc, index: int, key: str,
     owned = set() if kind.items else _owned_lines(doc, fields)
     found: dict[str, list[str]] = {}
     for problem in problems:
-        said = f"{problem.message}（{problem.fix}）" if problem.fix else problem.message
+        said = sentence(problem)
         if problem.file == kind.file and problem.line in lines:
             found.setdefault(lines[problem.line], []).append(said)
         elif named and (problem.item == named or problem.item.startswith(named + ",")):

@@ -18,6 +18,7 @@ Modules:
 - `coverage`: every combination of answers, which reach an office, and the largest gaps.
 - `runner`: `examine` (every layer on a bundle's files), `problems`, `require_fine`.
 - `report`: the report as text or JSON, and the `tsunagu check` command.
+- `japanese`: the problems in Japanese for the editors' pages (the command line keeps English).
 
 A rule is a function of a `Context` that yields Problems: test one alone with
 `list(rule(Context(content)))` on content made in memory.
