@@ -261,7 +261,17 @@ class Content(Strict):
         return [m for region in self.regions for m in region.municipalities]
 
     def message(self, key: str, **values: str) -> str:
-        return self.messages[key].format(**values) if values else self.messages[key]
+        text = self.messages[key] if key in self.messages else OPTIONAL_MESSAGES[key]
+        return text.format(**values) if values else text
+
+
+# Messages added after versions were published: a version without them says these.
+OPTIONAL_MESSAGES = {
+    "age_from_birth_year": "{year}年生まれの方は、今年{age}歳です。「{band}」としてお答えします。",
+    "age_birthday_moves": ("{year}年生まれの方は、今年のお誕生日の前は{before}歳（{before_band}）、"
+                           "あとは{age}歳です。「{band}」としてお答えします。違うときは「戻る」を"
+                           "押して、ボタンから選んでください。"),
+}
 
 
 class ProgrammeFile(Strict):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from bot import clock
 from bot.content.flow import Option, Step
 
 # Polite endings and punctuation that may follow an answer without changing it.
@@ -13,6 +16,22 @@ _FILLER = re.compile(
     r"|に住んでいます|に住んでる|在住|住み|[。、．，！!？?・〜~ー\s])+")
 _AGE = re.compile(r"(\d{1,3})(?:歳|才|さい)?")
 MIN_AGE, MAX_AGE = 15, 99
+# A birth year: 1980年生まれ, 1980, 昭和55年, s55, 平成2年生まれ, h2 (NFKC-folded, lower case).
+_BORN = re.compile(r"(?:(?P<year>(?:19|20)\d\d)|(?P<era>昭和|平成|令和|大正|[shrt])"
+                   r"(?P<n>\d{1,2}|元))年?(?:生まれ|うまれ|生)?")
+ERAS = {"大正": 1911, "t": 1911, "昭和": 1925, "s": 1925, "平成": 1988, "h": 1988,
+        "令和": 2018, "r": 2018}  # the year before each era's first year
+ERA_YEARS = {1911: 15, 1925: 64, 1988: 31, 2018: 99}  # the last year number of each era
+_KANJI_DIGITS = dict(zip("〇一二三四五六七八九", range(10), strict=True))
+_KANJI_NUMBER = re.compile(r"[〇一二三四五六七八九十]+")
+
+
+@dataclass(frozen=True)
+class Age:
+    """An age read from an answer: this year's, and the birth year if it was given as one."""
+
+    years: int  # the age reached this year (after the birthday, for a birth year)
+    born: int | None = None  # the Western birth year the person gave, if any
 
 
 def normalise(text: str) -> str:
@@ -44,18 +63,45 @@ def option_in(step: Step, plain: str, wording: str | None = None) -> Option | No
     return found[0] if len(found) == 1 else None
 
 
-def parse_age(text: str) -> int | None:
-    """Read an age such as '42', '４２歳' or '42才'; None if it is not a plausible age."""
-    return age_in(normalise(text))
+def parse_age(text: str, today: dt.date | None = None) -> int | None:
+    """Read an age such as '42', '４２歳', '四十二才' or '1984年生まれ'; None if implausible."""
+    found = age_in(normalise(text), today)
+    return found.years if found else None
 
 
-def age_in(text: str) -> int | None:
-    """Read an age from a normalised answer (parse_age's work)."""
+def age_in(text: str, today: dt.date | None = None) -> Age | None:
+    """Read an age, or a birth year (today's year gives the age), from a normalised answer."""
+    text = _KANJI_NUMBER.sub(lambda m: str(_kanji(m.group())), text)
+    born = _BORN.match(text)
+    if born and _only_filler(text[born.end():]):
+        year = _year(born)
+        if year is None:
+            return None
+        age = (today or clock.japan_date()).year - year
+        return Age(age, year) if MIN_AGE <= age <= MAX_AGE else None
     match = _AGE.match(text)
     if not match or not _only_filler(text[match.end():]):
         return None
     age = int(match.group(1))
-    return age if MIN_AGE <= age <= MAX_AGE else None
+    return Age(age) if MIN_AGE <= age <= MAX_AGE else None
+
+
+def _year(born: re.Match) -> int | None:
+    """Return the Western year a birth year names (None for an era year that never was)."""
+    if born["year"]:
+        return int(born["year"])
+    base = ERAS[born["era"]]
+    number = 1 if born["n"] == "元" else int(born["n"])
+    return base + number if 1 <= number <= ERA_YEARS[base] else None
+
+
+def _kanji(numeral: str) -> int:
+    """Return the value of a kanji numeral up to 99: 四十五 is 45, 十 is 10, 四五 is 45."""
+    if "十" not in numeral:
+        return int("".join(str(_KANJI_DIGITS[c]) for c in numeral))
+    tens, _, ones = numeral.partition("十")
+    return (_KANJI_DIGITS.get(tens, 1) if tens else 1) * 10 + (
+        _KANJI_DIGITS.get(ones, 0) if ones else 0)
 
 
 def age_option(step: Step, age: int) -> Option | None:

@@ -252,9 +252,12 @@ class Dialogue(AccountTurns):
         if step.kind == "area":
             return self._typed_area(conv, plain)
         if step.kind == "age" and (age := age_in(plain)) is not None:
-            band = age_option(step, age)
+            band = age_option(step, age.years)
+            if band is not None and age.born is not None:
+                return self._answer(conv, band.value, _no_years(step),
+                                    said=_birth_year(step, age, band))
             if band is not None:
-                return self._answer(conv, band.value, {step.years_key: str(age)})
+                return self._answer(conv, band.value, {step.years_key: str(age.years)})
         option = option_in(step, plain, self.flow.wording(conv.answers))
         if option is None:
             return self._reask(conv, "age_not_understood" if step.kind == "age"
@@ -273,7 +276,8 @@ class Dialogue(AccountTurns):
     def _region(self, conv: Conversation, region: str) -> Outcome:
         return outcome([self._ask(conv, region)], conv.marked(**{REGION_SHOWN: region}))
 
-    def _answer(self, conv: Conversation, value: str, extra: dict[str, str]) -> Outcome:
+    def _answer(self, conv: Conversation, value: str, extra: dict[str, str],
+                said: tuple = ()) -> Outcome:
         progress = self.questionnaire.attach(conv.state, dict(conv.answers))
         try:
             progress.answer(value=value, extra=extra)
@@ -283,12 +287,22 @@ class Dialogue(AccountTurns):
         if state == DONE:
             answers = self.flow.on_path(answers)  # not those of a branch left by 戻る
             found = match(self.content, answers)
-            return Outcome([Result(found, self.flow.wording(answers))], DONE,
+            return Outcome([*said, Result(found, self.flow.wording(answers))], DONE,
                            {LAST_STEP: conv.state}, referral=found, referral_answers=answers,
                            counts=((conv.state, ANSWERED), (DONE, REACHED)))
         answered = Conversation(state, answers)
-        return outcome([self._ask(answered)], answered,
+        return outcome([*said, self._ask(answered)], answered,
                        counts=((conv.state, ANSWERED), (state, REACHED)))
+
+
+def _birth_year(step, age, band) -> tuple[Say, ...]:
+    """Say which age band a birth year was taken as, and the other if a birthday moves it."""
+    fields = (("year", str(age.born)), ("age", str(age.years)), ("band", band.label))
+    before = age_option(step, age.years - 1)
+    if before is None or before == band:
+        return (Say("age_from_birth_year", fields),)
+    return (Say("age_birthday_moves", (*fields, ("before", str(age.years - 1)),
+                                       ("before_band", before.label))),)
 
 
 Handler = Callable[[Dialogue, Turn], Outcome | None]

@@ -44,6 +44,7 @@ class OtherMessage:
 @dataclass(frozen=True)
 class Say:
     key: str  # a message from content/messages.yaml
+    fields: tuple[tuple[str, str], ...] = ()  # its {names}, filled in by the bot
 
 
 @dataclass(frozen=True)

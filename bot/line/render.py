@@ -60,7 +60,7 @@ class Renderer:
     def _one(self, say) -> list[Message]:
         content = self.content
         if isinstance(say, Say):
-            return [messages.text(content.message(say.key, **self.values))]
+            return [messages.text(content.message(say.key, **self.values, **dict(say.fields)))]
         if isinstance(say, Ask):
             return [messages.question(content, say, self.tag)]
         if isinstance(say, Crisis):

@@ -663,6 +663,8 @@ MESSAGE_LABELS = {
     "greeting": "友だち追加のあいさつ", "privacy": "個人情報のお知らせ",
     "restart_hint": "戻り方の案内", "not_understood": "読み取れなかったとき",
     "age_not_understood": "年齢がわからなかったとき",
+    "age_from_birth_year": "生まれた年で答えたとき（{year} {age} {band}）",
+    "age_birthday_moves": "生まれた年で答え、誕生日で年代が変わるとき（{before} {before_band} も）",
     "area_not_understood": "市町村がわからなかったとき",
     "area_pick": "市町村を選ぶとき（{region} に地域名）", "not_text": "スタンプや画像のとき",
     "stale_button": "前の質問のボタンが押されたとき", "ended_button": "終わった案内のボタンのとき",

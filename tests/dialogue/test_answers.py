@@ -8,7 +8,7 @@ from bot.dialogue.answers import match_option, match_place, normalise, parse_age
 
 @pytest.mark.parametrize("text,age", [
     ("42", 42), ("４２歳", 42), ("42才", 42), ("42さい", 42), ("42歳です", 42), (" 42 ", 42),
-    ("15", 15), ("99", 99), ("4", None), ("14", None), ("100", None), ("四十二", None),
+    ("15", 15), ("99", 99), ("4", None), ("14", None), ("100", None), ("四十二", 42), ("百", None),
     ("42歳くらい", None), ("", None), ("abc", None),
 ])
 def test_parse_age(text, age):

@@ -32,9 +32,13 @@ MESSAGE_KEYS = (
 SAID = frozenset({"greeting", "privacy", "ended_button", "crisis_after", "result_closing",
                   "not_understood", "age_not_understood", "area_not_understood",
                   "stale_button", "not_text"})
-MESSAGE_FIELDS = {"area_pick": {"region"}, "crisis_call": {"phone"}}
-# How the longest value of each field reads, to measure a message as people get it.
-LONGEST_VALUE = {"keep_years": "30"}  # TSUNAGU_KEEP_REFERRAL_YEARS is at most 30
+MESSAGE_FIELDS = {"area_pick": {"region"}, "crisis_call": {"phone"},
+                  "age_from_birth_year": {"year", "age", "band"},
+                  "age_birthday_moves": {"year", "age", "band", "before", "before_band"}}
+# How the longest value of each field reads, to measure a message as people get it
+# (TSUNAGU_KEEP_REFERRAL_YEARS is at most 30; an age band's label at most 20 characters).
+LONGEST_VALUE = {"keep_years": "30", "year": "2011", "age": "99", "before": "98",
+                 "band": "12345678901234567890", "before_band": "12345678901234567890"}
 
 
 @dataclass
