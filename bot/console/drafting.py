@@ -86,6 +86,8 @@ def show_worklist():
             why.append("電話もウェブのアドレスもありません")
         if office.verify:
             why.append("二次的な出典の情報があります（公式の出典で確かめてください）")
+        if not office.sources:
+            why.append("出典がありません")
         if office.checked is None or office.checked < stale:
             why.append(f"{stale_after_days()} 日より前に確かめたままです" if office.checked
                        else "確かめた日がありません")

@@ -25,6 +25,7 @@ from bot.studio.forms import (
     SHOWN_LABELS,
     Form,
     Kind,
+    label_of,
     problems_by_field,
     read,
     typed_values,
@@ -164,17 +165,47 @@ def _item_page(kind: Kind, key: str, form: Form | None = None, status: int = 200
     # a new form, or one shown beside the other editor's save, the latest.
     revision = current if form is None or theirs else request.form.get("revision", current)
     doc, _, _ = drafts.entries(files, kind)
+    typed, both = dict(form.typed) if form else {}, []
+    if theirs is not None:
+        typed, both = _merged(kind, key, item, fields, typed)
     return render_template(
         "console/draft_item.html", kind=kind, key=key, item=item, fields=fields,
-        values={**typed_values(item, fields), **(form.typed if form else {})},
+        values={**typed_values(item, fields), **typed}, both=both,
         errors=form.errors if form else {}, revision=revision, theirs=theirs,
         problems=problems_by_field(report.problems, kind, doc, index, key, fields),
         history=drafts.history(database(), name, limit=10), summary=summary(report),
         sources=(item.get("sources") if kind.sources == "sources"
                  else (item.get("contact") or {}).get("sources")) or [],
         choices={f.name: f.choices(report.content) for f in fields if f.choices},
-        action=_address(kind, key), labels={f.name: f.label for f in fields},
+        action=_address(kind, key), labels={**{n: label_of(n) for n in ("sources", "checked")},
+                                            **{f.name: f.label for f in fields}},
         today=clock.japan_date().isoformat(), shown_labels=SHOWN_LABELS), status
+
+
+def _merged(kind: Kind, key: str, item, fields, typed: dict) -> tuple[dict, list[str]]:
+    """Return the form with the other editor's changes in the fields this one left alone.
+
+    A field this editor did not touch shows the value saved meanwhile (so saving again keeps
+    it); a field both changed keeps what this editor typed, and is named (`both`).
+    """
+    try:
+        base = int(request.form.get("revision", ""))
+    except ValueError:
+        return typed, []
+    saves = drafts.saves_since(database(), kind.item_of(key), base)
+    if any(s.item == drafts.IMPORT for s in saves):
+        return typed, []  # whole files changed: nothing says which fields
+    was = drafts.as_before(item, saves)
+    now_shown, was_shown = typed_values(item, fields), typed_values(was, fields)
+    both = []
+    for name, value in typed.items():
+        if name not in was_shown or was_shown[name] == now_shown[name]:
+            continue  # nobody else changed it
+        if value == was_shown[name]:
+            typed[name] = now_shown[name]  # left as it was: take theirs
+        else:
+            both.append(name)
+    return typed, both
 
 
 def _unreadable(report):
@@ -228,7 +259,7 @@ def show_history():
     saves = drafts.history(database(), limit=200)
     revisions = {s.item: drafts.revision(database(), s.item) for s in saves}
     return render_template("console/draft_history.html", saves=saves, summary=summary(report),
-                           kinds=KINDS, revisions=revisions)
+                           kinds=KINDS, revisions=revisions, label_of=label_of)
 
 
 @blueprint.post("/draft/history/<int:save_id>/restore")

@@ -65,7 +65,8 @@ def confirm_publish():
         if not error:
             changes = diff(live, bundle.parse(files))
     return render_template("console/publish.html", changes=changes, error=error, same=same,
-                           live_number=live_number)
+                           live_number=live_number,
+                           bundle_id=bundle.bundle_id(files) if files is not None else "")
 
 
 @blueprint.post("/versions/publish")
@@ -77,6 +78,10 @@ def publish_draft():
         flash("何を変えたかを「メモ」に書いてください。")
         return redirect(url_for("console.confirm_publish"))
     files, error = _draft()
+    shown = request.form.get("bundle")
+    if shown is not None and files is not None and shown != bundle.bundle_id(files):
+        flash("この画面を開いたあとに、下書きが変わりました。違いを見直してから公開してください。")
+        return redirect(url_for("console.confirm_publish"))
     try:
         if error:
             raise click.ClickException(error)

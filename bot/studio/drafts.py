@@ -28,7 +28,7 @@ from bot.content.files import ContentError, read_document
 from bot.content.schema import Content
 from bot.db.database import Database
 from bot.db.models import DraftFile, DraftSave
-from bot.studio.forms import KINDS, NEW, REMOVE, Field, Form, Kind, changed, get, put, read
+from bot.studio.forms import CONFIRM, KINDS, NEW, REMOVE, Field, Form, Kind, changed, get, put, read
 
 RESTORED = "restored"  # in a save's `after`: the id of the save whose earlier state it restored
 
@@ -51,10 +51,21 @@ def stored(db: Database) -> dict[str, bytes]:
         return {f.name: f.text.encode("utf-8") for f in session.scalars(select(DraftFile))}
 
 
+IMPORT = "draft:import"  # a save of whole files: every item of them may have changed
+
+
 def revision(db: Database, item: str) -> int:
-    """Return the revision an item was last saved at (0: never saved in the console)."""
+    """Return the revision an item was last saved at, by a form or an import (0: never)."""
     with db.transaction() as session:
-        return session.scalar(select(func.max(DraftSave.id)).where(DraftSave.item == item)) or 0
+        return session.scalar(select(func.max(DraftSave.id))
+                              .where(DraftSave.item.in_((item, IMPORT)))) or 0
+
+
+def saves_since(db: Database, item: str, base: int) -> list[DraftSave]:
+    """Return the saves of an item (and imports) made after revision `base`, oldest first."""
+    with db.transaction() as session:
+        return list(session.scalars(select(DraftSave).where(
+            DraftSave.item.in_((item, IMPORT)), DraftSave.id > base).order_by(DraftSave.id)))
 
 
 def history(db: Database, item: str | None = None, limit: int = 50) -> list[DraftSave]:
@@ -132,6 +143,8 @@ def save_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, fo
         if new:
             _new_entry(updated, path, leaf, value)
             lists.append(path)
+        elif name == CONFIRM:
+            continue
         elif name.endswith(f".{REMOVE}"):
             lists.append(name.split(".")[0])
             put(updated, name, value)
@@ -142,13 +155,18 @@ def save_item(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, fo
         for entry in kept:
             entry.pop("_new", None)
         put(updated, path, kept)
-    facts = [name for name in names if by_name[name].fact]
-    if facts:
-        _cite(updated, kind, facts, form, who)
+    facts = [name for name in names if by_name[name].fact and name != CONFIRM]
+    cited = bool(facts) or CONFIRM in names
+    if cited:
+        named = facts or [f.name for f in fields if f.fact and f.name != CONFIRM
+                          and get(item, f.name)]
+        _cite(updated, kind, named or ["facts"], form, who,
+              "" if facts else "confirmed unchanged: ")
+    names = [name for name in names if name != CONFIRM]
     plain = [n for n in names if f".{NEW}." not in n and not n.endswith(f".{REMOVE}")
              and not any(n.startswith(f"{p}.") for p in lists)]
-    touched = [*plain, *dict.fromkeys(lists), *([kind.sources] if facts else []),
-               *([kind.checked] if facts and kind.checked else [])]
+    touched = [*plain, *dict.fromkeys(lists), *([kind.sources] if cited else []),
+               *([kind.checked] if cited and kind.checked else [])]
     before = {name: get(item, name) for name in touched}
     after = {name: get(updated, name) for name in touched}
     return _write(db, draft, kind, key, index, updated, base, who, before, after)
@@ -190,6 +208,9 @@ def restore(db: Database, draft: Mapping[str, bytes], save: DraftSave, base: int
     names = [name for name in save.before if name != RESTORED]
     for name in names:
         value = _revive(save.before[name])
+        if name == kind.sources:  # take out only the sources this save added: later ones stay
+            added = [s for s in save.after.get(name) or [] if s not in (value or [])]
+            value = [s for s in get(item, name) or [] if s not in added]
         put(updated, name, value, drop=value is None)
     before = {name: get(item, name) for name in names}
     after = {name: get(updated, name) for name in names}
@@ -199,9 +220,20 @@ def restore(db: Database, draft: Mapping[str, bytes], save: DraftSave, base: int
                   {**after, RESTORED: save.id})
 
 
-def _cite(item: dict, kind: Kind, facts: list[str], form: Form, who: str) -> None:
+def as_before(item: Mapping, saves: list[DraftSave]) -> dict:
+    """Return an item as it was before these saves (oldest first) changed it."""
+    was = copy.deepcopy(dict(item))
+    for save in reversed(saves):
+        for name, value in save.before.items():
+            if name != RESTORED:
+                put(was, name, _revive(value), drop=value is None)
+    return was
+
+
+def _cite(item: dict, kind: Kind, facts: list[str], form: Form, who: str,
+          how: str = "") -> None:
     """Add the source of the facts a save gives to the item's sources (and the date)."""
-    cited = ", ".join(name.rsplit(".", 1)[-1] for name in facts)
+    cited = how + ", ".join(name.rsplit(".", 1)[-1] for name in facts)
     sources = list(get(item, kind.sources) or [])
     sources.append(f"{cited}: {form.typed['source']} (checked {form.typed['checked']}; "
                    f"entered in the console by {who})")
@@ -234,7 +266,7 @@ def _write(db: Database, draft: Mapping[str, bytes], kind: Kind, key: str, index
             key, index = (key if kind.key else str(len(items) + 1)), len(items)
         item = kind.item_of(key)
         latest = conn.execute(select(func.max(DraftSave.id))
-                              .where(DraftSave.item == item)).scalar() or 0
+                              .where(DraftSave.item.in_((item, IMPORT)))).scalar() or 0
         if latest != base:
             theirs = conn.execute(select(DraftSave).where(DraftSave.id == latest)).one()
             raise Conflict(DraftSave(**theirs._mapping))
@@ -384,8 +416,13 @@ def export(draft: Mapping[str, bytes], folder: Path, revision_now: int) -> list[
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)  # as saved: the comments of untouched files stay
-    (folder / MARK).write_text(f"{revision_now}\n", encoding="utf-8")
+    mark(folder, revision_now)
     return sorted(draft)
+
+
+def mark(folder: Path, revision_now: int) -> None:
+    """Say in a folder which revision of the draft it holds (export, or a whole import)."""
+    (folder / MARK).write_text(f"{revision_now}\n", encoding="utf-8")
 
 
 def exported_at(folder: Path) -> int | None:
@@ -407,6 +444,6 @@ def import_files(db: Database, draft: Mapping[str, bytes], incoming: Mapping[str
         for name in changed:
             _put(conn, name, incoming[name].decode("utf-8"))
         conn.execute(DraftSave.__table__.insert().values(
-            at=clock.now(), who=who, file=", ".join(changed), item="draft:import",
+            at=clock.now(), who=who, file=", ".join(changed), item=IMPORT,
             before={}, after={"files": changed}))
     return changed

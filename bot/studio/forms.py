@@ -41,6 +41,7 @@ BUTTON = 20  # LINE's limit for a button's or a quick reply's label
 Choices = Callable[[Content], list[tuple[str, str]]]
 NEW = "+"  # in a field's name: the entry a form adds to a list (options.+.label)
 REMOVE = "_remove"  # a field that takes an entry out of its list (options.2._remove)
+CONFIRM = "_confirm"  # a box saying the facts were checked again and are unchanged
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,10 @@ def read(kind: Kind, fields: list[Field], item: Mapping, form: Mapping,
         if f.kind == "range":
             for end in ("min", "max"):
                 result.typed[f"{f.name}.{end}"] = (form.get(f"{f.name}.{end}") or "").strip()
-        value, error = _value(f, raw, result.typed, content)
+        if raw and f.kind not in ("range", "pick", "flag") and raw == shown(item, f):
+            value, error = current(item, f), None  # as the file has it: the check's concern
+        else:
+            value, error = _value(f, raw, result.typed, content)
         if f.kind == "pick" and value:
             value = _in_order(value, current(item, f))
         if error:
@@ -467,7 +471,9 @@ def _office(_item, _content) -> list[Field]:
             Field("address", "住所", fact=True), Field("hours", "受付時間", fact=True),
             Field("does", "何をしているところか（やさしい言葉で）", kind="long", limit=400),
             Field("verify", "二次的な出典（ニュース、ブログなど）の情報です。公式の出典での"
-                  "確認が必要です", kind="flag")]
+                  "確認が必要です", kind="flag"),
+            Field(CONFIRM, "出典で確かめ直しました。内容は変わりません（確かめた日を新しく"
+                  "します）", kind="flag", fact=True)]
 
 
 def _programme(_item, _content) -> list[Field]:
@@ -652,9 +658,42 @@ def _menu(_item, _content) -> list[Field]:
 def _menu_area(_item, _content) -> list[Field]:
     return [Field("label", "ボタンの文字（画像に描かれます）", required=True, limit=BUTTON),
             Field("action", "押したときにすること", kind="choice", choices=lambda c: MENU_ACTIONS),
-            Field("uri", "開くページ（「ウェブのページを開く」のとき。https:// で始まるもの）",
-                  check="url", drop_empty=True),
+            Field("uri", "開くページ（「ウェブのページを開く」のとき。https://、tel: など）",
+                  drop_empty=True, limit=1000),
             Field("color", "背景の色（空ならメニューの色）", check="color", drop_empty=True)]
+
+
+FIELD_LABELS = {
+    "phone": "電話番号", "url": "ウェブのアドレス", "address": "住所", "hours": "受付時間",
+    "verify": "二次的な出典", "checked": "確かめた日", "sources": "出典",
+    "does": "何をしているところか",
+    "plain_name": "やさしい名前", "one_line": "ひとことの説明", "audience": "だれのための取組か",
+    "ask.default": "質問の文（ご本人）", "ask.family": "質問の文（ご家族）",
+    "ask.employer": "質問の文（事業主）", "counted_as": "お知らせでの呼び方", "next": "次の質問",
+    "options": "答え", "note": "理由・添えることば", "programmes": "取組", "offices": "相談先",
+    "say": "添えるメッセージ", "title": "名前", "date": "日付", "end_date": "最後の日",
+    "time": "時間", "place": "場所", "programme": "取組", "office": "相談先", "name": "名前",
+    "free": "通話料", "label": "ボタンの文字", "action": "押したときにすること",
+    "uri": "開くページ",
+    "color": "色", "files": "ファイル", "words": "ことば", "restored": "戻した保存"}
+_OPTION_PART = {"label": "ボタンの文字", "words": "入力されたことば", "next": "あとの質問",
+                "min": "何歳から", "max": "何歳まで"}
+
+
+def label_of(name: str) -> str:
+    """Return how staff read a field's name in the history (its path if nothing says)."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    if name in MESSAGE_LABELS:
+        return MESSAGE_LABELS[name]
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "options" and parts[1].isdigit():
+        return f"答え {int(parts[1]) + 1} の{_OPTION_PART.get(parts[2], parts[2])}"
+    if parts[0] in ("contact", "when", "fallback") and len(parts) > 1:
+        head = {"contact": "窓口の", "when": "条件: ",
+                "fallback": "どれにも合わないとき: "}[parts[0]]
+        return head + FIELD_LABELS.get(".".join(parts[1:]), ".".join(parts[1:]))
+    return name
 
 
 SHOWN_LABELS = {"name": "名前", "kind": "種類（ルールの nearest: で使う）", "item": "計画の項目",

@@ -193,11 +193,13 @@ def draft_import_command(folder: str, force: bool, who: str | None) -> None:
     since, now_at = drafts.exported_at(Path(folder)), drafts.latest(db)
     if not force and now_at and (since is None or since < now_at):
         raise click.ClickException(
-            f"editors saved the draft in the console since this folder was exported (revision "
+            f"the draft was saved (in the console or by an import) since this folder was "
+            f"exported or last imported (revision "
             f"{now_at}, the folder {'has none' if since is None else since}): export it again "
             "and merge, or import with --force to overwrite their saves.")
     operator = who or f"cli:{getpass.getuser()}"
     changed = drafts.import_files(db, library.draft_files(), incoming, operator)
+    drafts.mark(Path(folder), drafts.latest(db))  # the folder is the draft now
     if not changed:
         click.echo("The folder is the draft already: nothing changed.")
         return

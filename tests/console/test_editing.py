@@ -12,7 +12,7 @@ from bot.studio import drafts, library
 from bot.studio.forms import KINDS
 from tests.support.apps import make_app
 from tests.support.console import csrf_of, log_in, make_account
-from tests.support.drafts import copy_draft
+from tests.support.drafts import copy_draft, edit
 from tests.support.forms import submit
 
 SOURCE = "https://www.pref.akita.lg.jp/pages/archive/91508 (a page for the tests)"
@@ -286,3 +286,102 @@ def test_a_save_without_the_form_s_csrf_token_is_refused(app):
     fields["greeting"] = "こんにちは。"
     assert client.post(MESSAGES, data=fields).status_code == 400
     assert draft(app).messages["greeting"].startswith("友だち追加")
+
+
+OFFICE = "/admin/draft/offices/hikikomori-center"
+
+
+def test_a_value_the_file_has_is_not_refused_when_something_else_is_saved(app):
+    client = editor(app)  # this office's web address is http:// in the shipped content
+    address = "/admin/draft/offices/boshi-kafu-rengokai"
+    assert draft(app).offices["boshi-kafu-rengokai"].url.startswith("http://")
+    saved = submit(client, client.get(address), address, hours="月〜金 9時〜17時",
+                   source=SOURCE, checked="2026-12-07")
+    assert saved.status_code == 302
+    refused = submit(client, client.get(address), address, url="http://example.jp/",
+                     source=SOURCE, checked="2026-12-07")
+    assert refused.status_code == 400  # a new address must still be https
+
+
+def test_saving_again_after_a_conflict_keeps_both_editors_changes(app):
+    first, second = editor(app, "suzuki"), editor(app, "tanaka")
+    second_page = second.get(OFFICE)
+    submit(first, first.get(OFFICE), OFFICE, phone="018-831-3946", source=SOURCE,
+           checked="2026-12-07")
+    refused = submit(second, second_page, OFFICE, hours="月〜金", source="the leaflet",
+                     checked="2026-12-07")
+    assert refused.status_code == 409
+    assert 'value="018-831-3946"' in refused.text  # the first's phone, in the field left alone
+    assert 'value="月〜金"' in refused.text and "どちらも残ります" in refused.text
+    again = submit(second, refused, OFFICE)
+    assert again.status_code == 302
+    office = draft(app).offices["hikikomori-center"]
+    assert office.phone == "018-831-3946" and office.hours == "月〜金"
+
+
+def test_a_field_both_editors_changed_is_named_on_the_conflict_page(app):
+    first, second = editor(app, "suzuki"), editor(app, "tanaka")
+    second_page = second.get(OFFICE)
+    submit(first, first.get(OFFICE), OFFICE, phone="018-831-3946", source=SOURCE,
+           checked="2026-12-07")
+    refused = submit(second, second_page, OFFICE, phone="018-000-0000", source="the leaflet",
+                     checked="2026-12-07")
+    assert refused.status_code == 409 and "お二人とも変えています" in refused.text
+    assert 'value="018-000-0000"' in refused.text  # what this editor typed, to decide on
+
+
+def test_undoing_a_save_takes_out_only_its_own_source(app):
+    client = editor(app)
+    submit(client, client.get(OFFICE), OFFICE, phone="018-831-3946", source="source one",
+           checked="2026-12-07")
+    submit(client, client.get(OFFICE), OFFICE, hours="月〜金", source="source two",
+           checked="2026-12-07")
+    first = drafts.history(database(app))[-1]
+    submit(client, client.get("/admin/draft/history"), f"/admin/draft/history/{first.id}/restore")
+    office = draft(app).offices["hikikomori-center"]
+    assert office.phone == "" and office.hours == "月〜金"
+    assert not any("source one" in s for s in office.sources)
+    assert any("source two" in s for s in office.sources)  # the later fact keeps its source
+
+
+def test_facts_checked_again_and_unchanged_renew_the_date_with_their_source(app):
+    client = editor(app)
+    address = "/admin/draft/offices/saposute"
+    before = draft(app).offices["saposute"]
+    refused = submit(client, client.get(address), address, _confirm="1")
+    assert refused.status_code == 400 and 'id="source-error"' in refused.text
+    saved = submit(client, client.get(address), address, _confirm="1",
+                   source="https://example.jp/saposute (a page for the tests)",
+                   checked="2026-12-07")
+    assert saved.status_code == 302
+    office = draft(app).offices["saposute"]
+    assert str(office.checked) == "2026-12-07" and office.phone == before.phone
+    assert office.sources[-1].startswith("confirmed unchanged: ")
+
+
+def test_publishing_a_draft_changed_since_its_diff_was_shown_is_refused(app):
+    client = editor(app)
+    publish = client.get("/admin/versions/publish")
+    other = editor(app, "tanaka")
+    assert submit(other, other.get(MESSAGES), MESSAGES,
+                  result_closing="変えました。").status_code == 302
+    done = submit(client, publish, "/admin/versions/publish", note="初版")
+    assert done.headers["Location"].endswith("/admin/versions/publish")
+    assert "下書きが変わりました" in client.get(done.headers["Location"]).text
+    assert versions.listing(database(app)) == []
+
+
+def test_an_import_since_a_form_was_opened_refuses_its_save(app, tmp_path):
+    client = editor(app)
+    page = client.get(OFFICE)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["draft", "export", str(tmp_path / "d")]).exit_code == 0
+    edit(tmp_path / "d", "content/offices.yaml", "    name: 秋田県ひきこもり相談支援センター\n",
+         "    name: 秋田県ひきこもり相談支援センター（こころ）\n")
+    assert runner.invoke(args=["draft", "import", str(tmp_path / "d")]).exit_code == 0
+    again = runner.invoke(args=["draft", "import", str(tmp_path / "d")])
+    assert again.exit_code == 0 and "nothing changed" in again.output  # the folder is the draft
+    refused = submit(client, page, OFFICE, phone="018-831-3946", source=SOURCE,
+                     checked="2026-12-07")
+    assert refused.status_code == 409
+    assert draft(app).offices["hikikomori-center"].name.endswith("（こころ）")
