@@ -199,15 +199,18 @@ class Results:
     idle: dict[str, list[float]] = field(default_factory=dict)  # pages with no saves
     conflicts: int = 0
     errors: dict[str, int] = field(default_factory=dict)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # the first errors' pages
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def page(self, phase: dict[str, list[float]], name: str, seconds: float) -> None:
         with self.lock:
             phase.setdefault(name, []).append(seconds)
 
-    def error(self, what: str) -> None:
+    def error(self, what: str, page: Page | None = None) -> None:
         with self.lock:
             self.errors[what] = self.errors.get(what, 0) + 1
+            if page is not None and len(self.failed) < 10:
+                self.failed.append((what, page.text))
 
 
 @dataclass
@@ -224,6 +227,10 @@ def shipped_offices() -> list[Office]:
     content = bundle.load(ROOT / "content", ROOT / "flows")
     offices = []
     for office in content.offices.values():
+        if office.url and not office.url.startswith("https://"):
+            # Its form refuses any save until its web address is https:// (the form reads
+            # every field as posted): no save of its phone or hours could succeed.
+            continue
         phones = ((office.phone, office.phone.replace("-", ""))
                   if office.phone and "-" in office.phone else None)
         hours = (office.hours, f"{office.hours}（祝日を除く）") if office.hours else ("", HOURS)
@@ -274,7 +281,7 @@ class Editor(threading.Thread):
             form = self.browser.get(address)
             self.results.page(self.results.busy, OFFICE_FORM, form.seconds)
             if form.status != 200:
-                self.results.error(f"office form {form.status}")
+                self.results.error(f"office form {form.status}", form)
                 return
             _, fields = form_of(form.text, address)
             self._pause()
@@ -289,11 +296,11 @@ class Editor(threading.Thread):
                     self.results.conflicts += 1
                 continue
             if posted.status != 302:
-                self.results.error(f"save {posted.status}")
+                self.results.error(f"save {posted.status}", posted)
                 return
             shown = self.browser.get(posted.location)
             if shown.status != 200 or SAVED not in shown.text:
-                self.results.error(f"page after a save {shown.status}")
+                self.results.error(f"page after a save {shown.status}", shown)
                 return
             with self.results.lock:
                 self.results.saves.append(posted.seconds + shown.seconds)
@@ -310,7 +317,7 @@ class Editor(threading.Thread):
         path = PAGES[name].format(office=self.rng.choice(self.offices).id)
         page = self.browser.get(path)
         if page.status != 200:
-            self.results.error(f"{name} {page.status}")
+            self.results.error(f"{name} {page.status}", page)
             return
         self.results.page(phase, name, page.seconds)
 
@@ -398,6 +405,8 @@ def run_db(kind: str, args: argparse.Namespace, workdir: Path) -> Run:
     finally:
         server.stop()
     run.log_problems = server.log_problems()
+    for n, (what, text) in enumerate(run.results.failed, 1):
+        (workdir / f"editor-{kind}-error-{n}.html").write_text(f"<!-- {what} -->\n{text}")
     return run
 
 
