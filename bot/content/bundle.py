@@ -181,7 +181,9 @@ def build(docs: Mapping[str, Document], bundle: str) -> tuple[Content | None, li
         return None, issues
     programmes = {p.id: p for p in values[PROGRAMMES].programmes}
     offices = {o.id: o for o in values[OFFICES].offices}
-    content = Content(programmes=programmes, offices=offices, regions=values[AREAS].regions,
+    areas = values[AREAS]
+    content = Content(programmes=programmes, offices=offices, regions=areas.regions,
+                      place_names=areas.other_names, ambiguous_places=areas.ambiguous,
                       rules=values[RULES], messages=values[MESSAGES], safety=values[SAFETY],
                       flow=values[FLOW_FILE], bundle_id=bundle,
                       **{key: values[name] for name, key in ACCOUNT_FIELDS.items()

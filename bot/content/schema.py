@@ -256,6 +256,9 @@ class Content(Strict):
     events: Events = Field(default_factory=Events)
     handoff: Handoff = Field(default_factory=Handoff)
 
+    place_names: dict[str, list[str]] = Field(default_factory=dict)  # areas.yaml other_names
+    ambiguous_places: dict[str, list[str]] = Field(default_factory=dict)  # areas.yaml ambiguous
+
     @property
     def municipalities(self) -> list[str]:
         return [m for region in self.regions for m in region.municipalities]
@@ -267,6 +270,7 @@ class Content(Strict):
 
 # Messages added after versions were published: a version without them says these.
 OPTIONAL_MESSAGES = {
+    "area_which": "「{place}」は、いくつかの市町村にあります。お住まいの市町村を選んでください。",
     "age_from_birth_year": "{year}年生まれの方は、今年{age}歳です。「{band}」としてお答えします。",
     "age_birthday_moves": ("{year}年生まれの方は、今年のお誕生日の前は{before}歳（{before_band}）、"
                            "あとは{age}歳です。「{band}」としてお答えします。違うときは「戻る」を"
@@ -284,3 +288,7 @@ class OfficeFile(Strict):
 
 class AreaFile(Strict):
     regions: list[Region]
+    # Other names a municipality is typed by: its reading, its former municipalities' names.
+    other_names: dict[str, list[str]] = Field(default_factory=dict)
+    # Names that could mean more than one municipality: the person is asked which.
+    ambiguous: dict[str, list[str]] = Field(default_factory=dict)

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.content.schema import Content, Event, Office
-from bot.dialogue.answers import place_in
+from bot.dialogue.answers import Ambiguous
 from bot.dialogue.turns import (
     FINDER_OPEN,
     FINDER_SHOWN,
@@ -42,7 +42,11 @@ class Note:
 
 @dataclass(frozen=True)
 class FinderAsk:
-    """Ask for the municipality: every region's municipalities as buttons."""
+    """Ask for the municipality: every region's municipalities as buttons (or those a name
+    typed could mean)."""
+
+    choices: tuple[str, ...] = ()
+    typed: str = ""
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,9 @@ class AccountTurns:
         return found
 
     def _finder_typed(self, conv: Conversation, plain: str) -> Outcome:
-        place = place_in(self.content.municipalities, plain)
+        place = self.places.read(plain)
+        if isinstance(place, Ambiguous):
+            return outcome([FinderAsk(place.names, place.word)], conv, changed=False)
         if place is not None:
             return self._found(conv, place)
         if plain in self.plain_regions:

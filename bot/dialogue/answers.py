@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot import clock
 from bot.content.flow import Option, Step
@@ -119,10 +120,55 @@ def match_place(names: list[str], text: str) -> str | None:
 
 def place_in(names: list[str], plain: str) -> str | None:
     """Return the municipality a normalised answer names (match_place's work)."""
-    text = plain.removeprefix("秋田県")
-    for name in names:
-        bare = name[:-1] if name[-1] in "市町村" else name
-        for form in (normalise(name), normalise(bare)):
-            if text.startswith(form) and _only_filler(text[len(form):]):
-                return name
-    return None
+    found = Places(names).read(plain)
+    return found if isinstance(found, str) else None
+
+
+_KATAKANA = str.maketrans({chr(c): chr(c - 0x60) for c in range(0x30A1, 0x30F7)})
+_SUFFIX = re.compile(r"(市|町|村|し|まち|ちょう|むら|そん)$")
+_BEFORE_PLACE = re.compile(r"^(秋田県|あきたけん)?(旧|きゅう)?(?:[^郡]{1,4}郡)?(旧|きゅう)?")
+
+
+def kana(text: str) -> str:
+    """Read katakana as hiragana (ヨコテ is よこて)."""
+    return text.translate(_KATAKANA)
+
+
+def _forms(word: str) -> set[str]:
+    """Return the ways a name is typed: as it is and without its 市・町・村 (or し・まち …)."""
+    plain = kana(normalise(word))
+    bare = _SUFFIX.sub("", plain)
+    return {plain, bare} if len(bare) >= 2 else {plain}
+
+
+class Ambiguous(NamedTuple):
+    """A name typed that more than one municipality goes by: ask which, never guess."""
+
+    word: str
+    names: tuple[str, ...]
+
+
+class Places:
+    """Every way a municipality is typed: its name, reading and former municipalities' names."""
+
+    def __init__(self, municipalities: list[str], other_names=None, ambiguous=None) -> None:
+        self.forms: dict[str, set[str]] = {}
+        for name in municipalities:
+            for word in (name, *(other_names or {}).get(name, ())):
+                for form in _forms(word):
+                    self.forms.setdefault(form, set()).add(name)
+        self.ambiguous = {kana(normalise(word)): tuple(names)
+                          for word, names in (ambiguous or {}).items()}
+
+    def read(self, plain: str) -> str | Ambiguous | None:
+        """Return the municipality an answer names, the ones it could name, or None."""
+        text = _BEFORE_PLACE.sub("", kana(plain), count=1)
+        for word, names in self.ambiguous.items():
+            if text.startswith(word) and _only_filler(text[len(word):]):
+                return Ambiguous(word, names)
+        found = {form: names for form, names in self.forms.items() if text.startswith(form)
+                 and _only_filler(text[len(form):])}
+        places = {name for names in found.values() for name in names}
+        if len(places) == 1:
+            return places.pop()
+        return Ambiguous(max(found, key=len), tuple(sorted(places))) if places else None

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from bot.content.flow import DONE, Step
 from bot.content.schema import Content
 from bot.dialogue.account import HANDOFF_EVENT, AccountTurns, Note
-from bot.dialogue.answers import age_in, age_option, normalise, option_in, place_in
+from bot.dialogue.answers import Ambiguous, Places, age_in, age_option, normalise, option_in
 from bot.dialogue.crisis import CrisisWords
 from bot.dialogue.machine import Questionnaire
 from bot.dialogue.matching import match
@@ -90,6 +90,8 @@ class Dialogue(AccountTurns):
             ("finder", content.finder.words), ("events", content.events.words),
             ("handoff", content.handoff.words))}
         self.plain_regions = {normalise(r.name): r.name for r in content.regions}
+        self.places = Places(content.municipalities, content.place_names,
+                             content.ambiguous_places)
 
     def is_crisis(self, text: str) -> bool:
         return self.crisis.found_in(text)
@@ -265,7 +267,11 @@ class Dialogue(AccountTurns):
         return self._answer(conv, option.value, _no_years(step))
 
     def _typed_area(self, conv: Conversation, plain: str) -> Outcome:
-        place = place_in(self.content.municipalities, plain)
+        place = self.places.read(plain)
+        if isinstance(place, Ambiguous):  # a name of more than one place: ask, never guess
+            ask = Ask(conv.state, self.flow.wording(conv.answers), choices=place.names,
+                      typed=place.word)
+            return outcome([ask], conv, changed=False)
         if place is not None:
             return self._answer(conv, place, {})
         region = self.plain_regions.get(plain)

@@ -52,6 +52,8 @@ class Ask:
     step: str
     wording: str | None = None  # the answer that picks the question's wording (ask.<wording>)
     region: str | None = None  # area step: show this region's municipalities
+    choices: tuple[str, ...] = ()  # area step: a name typed could mean these; ask which
+    typed: str = ""  # the name typed, which `choices` could be
 
 
 @dataclass(frozen=True)

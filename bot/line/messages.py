@@ -154,6 +154,8 @@ def question_buttons(content: Content, ask: Ask, tag: str) -> list[tuple[str, st
     step = content.flow.step(ask.step)
     if step.kind != "area":
         return [(o.label, answer_data(step.id, o.value, tag)) for o in step.options]
+    if ask.choices:
+        return [(m, answer_data(step.id, m, tag)) for m in ask.choices]
     if ask.region is None:
         return [(r.name, region_data(step.id, r.name, tag)) for r in content.regions]
     region = next(r for r in content.regions if r.name == ask.region)
@@ -162,6 +164,8 @@ def question_buttons(content: Content, ask: Ask, tag: str) -> list[tuple[str, st
 
 def question_text(content: Content, ask: Ask) -> str:
     step = content.flow.step(ask.step)
+    if step.kind == "area" and ask.choices:
+        return content.message("area_which", place=ask.typed)
     if step.kind == "area" and ask.region is not None:
         return content.message("area_pick", region=ask.region)
     return step.question(ask.wording)
@@ -298,8 +302,15 @@ def result(content: Content, found: Match, wording: str | None, today: dt.date,
 # -- the office finder, events and a person -----------------------------------------------
 
 
-def finder_ask(content: Content) -> list[Message]:
+def finder_ask(content: Content, choices: Sequence[str] = (), typed: str = ""
+               ) -> list[Message]:
     """Ask for the municipality: one card per region with its municipalities' buttons."""
+    if choices:  # a name typed could mean these: one card of them
+        ask = content.message("area_which", place=typed)
+        buttons = [button(postback(place, menu_data("finder", p=place)), "secondary")
+                   for place in choices]
+        return [flex(f"{ask}\n{'、'.join(choices)}", bubble([line_of(ask, "md"), *buttons],
+                                                          spacing="sm"))]
     ask = content.finder.ask_region
     bubbles = []
     for region in content.regions[:MAX_BUBBLES]:

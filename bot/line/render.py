@@ -68,7 +68,7 @@ class Renderer:
         if isinstance(say, Note):
             return [messages.text(say.text)]
         if isinstance(say, FinderAsk):
-            return messages.finder_ask(content)
+            return messages.finder_ask(content, say.choices, say.typed)
         if isinstance(say, OfficesFound):
             return messages.offices_found(content, say.place, say.offices, self._card)
         if isinstance(say, HandoffOffices):

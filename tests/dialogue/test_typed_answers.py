@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot import clock
-from tests.support.conversations import state_of
+from tests.support.conversations import answer_up_to_area, state_of
+from tests.support.personas import only_referral
 
 THIS_YEAR = clock.japan_date().year
 
@@ -65,3 +68,83 @@ def test_a_year_that_never_was_or_an_implausible_age_is_asked_again_kindly(app, 
     line_user.say(typed)
     assert "年齢がわかりませんでした" in line_user.text
     assert state_of(app)[0] == "age"
+
+
+# -- municipalities: readings, kana, 秋田県, and the former municipalities of the 2005 mergers
+
+SOURCE = Path(__file__).resolve().parents[2] / "docs/sources/akita-municipalities-2005-mergers.md"
+
+
+def merger_rows() -> list[tuple[str, str]]:
+    """Return (former municipality, now part of) from the source's table (§2)."""
+    text = SOURCE.read_text(encoding="utf-8")
+    section = text.split("## 2.", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2][:2] in ("20",):
+            rows.append((cells[0], cells[3]))
+    return rows
+
+
+ROWS = merger_rows()
+
+
+def test_the_source_s_table_is_read_whole():
+    assert len(ROWS) == 59 and ("大曲市", "大仙市") in ROWS and ("象潟町", "にかほ市") in ROWS
+
+
+def referred_to(app, line_user, typed: str) -> str | None:
+    answer_up_to_area(line_user)
+    line_user.say(typed)
+    state = state_of(app)
+    return only_referral(app).answers["area"] if state and state[0] == "done" else None
+
+
+@pytest.mark.parametrize(("former", "now"), ROWS, ids=[f for f, _ in ROWS])
+def test_each_former_municipality_of_the_table_is_understood(app, line_user, former, now):
+    assert referred_to(app, line_user, former) == now
+
+
+@pytest.mark.parametrize(("typed", "now"), [
+    ("大曲", "大仙市"), ("角館", "仙北市"), ("田沢湖", "仙北市"), ("二ツ井", "能代市"),
+    ("本荘", "由利本荘市"), ("象潟", "にかほ市"), ("鷹巣", "北秋田市"), ("森吉", "北秋田市"),
+    ("旧大曲市", "大仙市"), ("西仙北", "大仙市"), ("よこてし", "横手市"), ("よこて", "横手市"),
+    ("ヨコテシ", "横手市"), ("秋田県横手市", "横手市"), ("横手", "横手市"),
+    ("ゆりほんじょうし", "由利本荘市"), ("かみこあにむら", "上小阿仁村"),
+    ("秋田県仙北郡美郷町", "美郷町"), ("おおまがり", "大仙市"), ("大曲に住んでいます", "大仙市"),
+])
+def test_names_people_use_are_understood(app, line_user, typed, now):
+    assert referred_to(app, line_user, typed) == now
+
+
+@pytest.mark.parametrize(("typed", "choices"), [
+    ("仙北", ["仙北市", "大仙市", "美郷町"]), ("せんぼく", ["仙北市", "大仙市", "美郷町"]),
+    ("田代", ["大館市", "羽後町"]), ("山本", ["三種町", "八峰町", "藤里町"]),
+    ("由利", ["由利本荘市", "にかほ市"]), ("雄勝", ["湯沢市", "羽後町", "東成瀬村"]),
+])
+def test_a_name_of_more_than_one_place_is_asked_back_never_guessed(app, line_user, typed,
+                                                                    choices):
+    answer_up_to_area(line_user)
+    line_user.say(typed)
+    assert f"「{typed}」は、いくつかの市町村にあります" in line_user.text
+    assert [b for b in line_user.buttons if b not in ("戻る", "最初から")] == choices
+    assert state_of(app)[0] == "area"  # nothing guessed
+    line_user.tap(choices[1])
+    assert only_referral(app).answers["area"] == choices[1]
+
+
+def test_the_office_finder_asks_back_too(line_user):
+    line_user.follow()
+    line_user.say("窓口")
+    line_user.say("仙北")
+    assert "いくつかの市町村にあります" in line_user.text
+    assert {"仙北市", "大仙市", "美郷町"} <= set(line_user.card_labels)
+    line_user.tap_card("大仙市")
+    assert "大仙市の方がご相談できる窓口です" in line_user.text
+
+
+def test_a_place_outside_akita_is_asked_again_kindly(app, line_user):
+    answer_up_to_area(line_user)
+    line_user.say("東京都")
+    assert "市町村がわかりませんでした" in line_user.text and state_of(app)[0] == "area"
