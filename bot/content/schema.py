@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.content.flow import Flow
 
@@ -70,6 +70,28 @@ class Region(Strict):
 class AgeRange(Strict):
     min: int | None = None
     max: int | None = None
+    # Younger or older than the generation this year (rules.yaml `generation`), instead of
+    # fixed ages: the generation's ages move with the years.
+    generation: Literal["younger", "older"] | None = None
+
+    @model_validator(mode="after")
+    def _fixed_or_moving(self) -> AgeRange:
+        if self.generation and (self.min is not None or self.max is not None):
+            raise ValueError("give either min/max or generation, not both")
+        return self
+
+
+class Generation(Strict):
+    """The generation as the prefecture defines it: the years its members left school."""
+
+    left_school: tuple[int, int]  # the first and the last year, e.g. [1993, 2004]
+    leaving_ages: tuple[int, int] = (18, 22)  # from high school to university
+    source: str = ""
+
+    def ages(self, year: int) -> tuple[int, int]:
+        """Return the youngest and oldest ages of the generation in a year (2026: 40, 55)."""
+        return (year - self.left_school[1] + self.leaving_ages[0],
+                year - self.left_school[0] + self.leaving_ages[1])
 
 
 # A rule's condition on one answer: any of these option values, or (for an age step) a range
@@ -89,6 +111,14 @@ class Rule(Strict):
 class Rules(Strict):
     rules: list[Rule]
     fallback: Rule  # used when no rule matched: everyone gets a place to go
+    generation: Generation | None = None
+
+    def generation_values(self, year: int) -> dict[str, str]:
+        """Return the {youngest} and {oldest} of the notes that name the generation's ages."""
+        if self.generation is None:
+            return {}
+        youngest, oldest = self.generation.ages(year)
+        return {"youngest": str(youngest), "oldest": str(oldest)}
 
 
 class CrisisLine(Strict):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot import clock
 from bot.content.schema import AgeRange, Content, Office, Programme, Rule, Wanted
 
 NEAREST = "nearest:"
@@ -33,13 +34,25 @@ def age_range(content: Content, field: str, answers: dict[str, str]) -> tuple[in
             band.max if band.max is not None else OLDEST)
 
 
+def bounds(content: Content, wanted: AgeRange, year: int | None = None) -> tuple[int, int]:
+    """Return the youngest and oldest age a rule's range takes (this year's, if it moves)."""
+    generation = content.rules.generation
+    if wanted.generation and generation is not None:
+        youngest, oldest = generation.ages(year or clock.japan_date().year)
+        return ((YOUNGEST, youngest - 1) if wanted.generation == "younger"
+                else (oldest + 1, OLDEST))
+    if wanted.generation:
+        return YOUNGEST - 1, YOUNGEST - 1  # no generation defined: fits nobody (check says)
+    return (wanted.min if wanted.min is not None else YOUNGEST,
+            wanted.max if wanted.max is not None else OLDEST)
+
+
 def _fits(content: Content, field: str, wanted: Wanted, answers: dict[str, str]) -> bool:
     if not isinstance(wanted, AgeRange):
         return answers.get(field) in wanted
     if field not in answers:
         return False  # not asked on this way through the flow (an employer has no age)
-    low = wanted.min if wanted.min is not None else YOUNGEST
-    high = wanted.max if wanted.max is not None else OLDEST
+    low, high = bounds(content, wanted)
     youngest, oldest = age_range(content, field, answers)
     # Kind to the person: a band that only partly fits still gets the referral.
     return oldest >= low and youngest <= high

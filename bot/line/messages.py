@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from bot.content.schema import Content, CrisisLine, Event, Office, Programme
+from bot import clock
 from bot.dialogue import account
 from bot.dialogue.engine import Ask, answer_data, command_data, menu_data, region_data
 from bot.dialogue.matching import Match
@@ -271,7 +272,8 @@ def result_text(content: Content, found: Match, wording: str | None) -> str:
     for programme in found.programmes:
         shown.setdefault(programme.title, programme)
     listing = "\n\n".join(f"■{p.title}\n{p.one_line or p.summary}" for p in shown.values())
-    notes = "".join(f"\n\n{content.message(key)}" for key in found.says)
+    ages = content.rules.generation_values(clock.japan_date().year)
+    notes = "".join(f"\n\n{content.message(key, **ages)}" for key in found.says)
     return f"{content.message(intro)}\n\n{listing}{notes}"
 
 

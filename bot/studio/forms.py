@@ -180,7 +180,7 @@ def typed_values(item: Mapping, fields: list[Field]) -> dict[str, str]:
     for f in fields:
         if f.kind == "range":
             band = current(item, f) or {}
-            for end in ("min", "max"):
+            for end in ("min", "max", "generation"):
                 value = band.get(end) if isinstance(band, Mapping) else None
                 values[f"{f.name}.{end}"] = "" if value is None else str(value)
     return values
@@ -199,7 +199,7 @@ def read(kind: Kind, fields: list[Field], item: Mapping, form: Mapping,
         raw = "\n".join(getlist(f.name)) if f.kind == "pick" else (form.get(f.name) or "")
         result.typed[f.name] = raw
         if f.kind == "range":
-            for end in ("min", "max"):
+            for end in ("min", "max", "generation"):
                 result.typed[f"{f.name}.{end}"] = (form.get(f"{f.name}.{end}") or "").strip()
         if raw and f.kind not in ("range", "pick", "flag") and raw == shown(item, f):
             value, error = current(item, f), None  # as the file has it: the check's concern
@@ -336,6 +336,13 @@ def _date(_f: Field, raw: str, _typed, _content):
 
 def _range(f: Field, _raw: str, typed: Mapping[str, str], content: Content):
     band = {}
+    generation = typed.get(f"{f.name}.generation", "")
+    if generation:
+        if generation not in ("younger", "older"):
+            return None, "一覧から選んでください。"
+        if typed[f"{f.name}.min"] or typed[f"{f.name}.max"]:
+            return None, "世代との関係を選ぶときは、年齢を空にしてください。"
+        return {"generation": generation}, None
     for end in ("min", "max"):
         value, error = _number(f, typed[f"{f.name}.{end}"], typed, content)
         if error:

@@ -385,3 +385,20 @@ def test_an_import_since_a_form_was_opened_refuses_its_save(app, tmp_path):
                      checked="2026-12-07")
     assert refused.status_code == 409
     assert draft(app).offices["hikikomori-center"].name.endswith("（こころ）")
+
+
+def test_a_rule_about_the_generation_keeps_it_and_can_be_set_in_the_form(app):
+    client = editor(app)
+    address = "/admin/draft/rules/younger-than-the-generation"
+    page = client.get(address)
+    assert 'value="younger" selected' in page.text
+    assert submit(client, page, address).status_code == 302
+    rule = next(r for r in draft(app).rules.rules if r.id == "younger-than-the-generation")
+    assert rule.when["age"].generation == "younger"
+    mixed = submit(client, client.get(address), address, when__age__max="34")
+    assert mixed.status_code == 400 and 'id="when_age-error"' in mixed.text
+    fixed = submit(client, client.get(address), address, when__age__generation="",
+                   when__age__max="34")
+    assert fixed.status_code == 302
+    rule = next(r for r in draft(app).rules.rules if r.id == "younger-than-the-generation")
+    assert rule.when["age"].max == 34 and rule.when["age"].generation is None

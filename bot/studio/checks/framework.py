@@ -33,12 +33,14 @@ SAID = frozenset({"greeting", "privacy", "ended_button", "crisis_after", "result
                   "not_understood", "age_not_understood", "area_not_understood",
                   "stale_button", "not_text"})
 MESSAGE_FIELDS = {"area_pick": {"region"}, "crisis_call": {"phone"}, "area_which": {"place"},
+                  "share_text": {"url"},
+                  "note_younger": {"youngest", "oldest"}, "note_older": {"youngest", "oldest"},
                   "age_from_birth_year": {"year", "age", "band"},
                   "age_birthday_moves": {"year", "age", "band", "before", "before_band"}}
 # How the longest value of each field reads, to measure a message as people get it
 # (TSUNAGU_KEEP_REFERRAL_YEARS is at most 30; an age band's label at most 20 characters).
 LONGEST_VALUE = {"keep_years": "30", "place": "にしせんぼくまち", "year": "2011", "age": "99",
-                 "before": "98",
+                 "before": "98", "youngest": "99", "oldest": "99",
                  "band": "12345678901234567890", "before_band": "12345678901234567890"}
 
 

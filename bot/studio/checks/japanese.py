@@ -82,6 +82,10 @@ SAID = [
      "開くページのアドレスを入れてください"),
     (r"\((?P<item>[^)]*)\) is for (?P<who>\w+) but no answers lead to it",
      "（{item}）に届く答えがありません", "この取組に合う人の答えのルールに加えてください"),
+    (r"says '(?P<key>\w+)' from a fixed age \((?P<end>\w+) (?P<age>\w+)\), but this year the "
+     r"generation is (?P<young>\d+)–(?P<old>\d+)",
+     "決まった年齢で世代の添えがき（{key}）を出しています。今年の世代は {young}〜{old} 歳です",
+     "年齢の代わりに「世代より若い方」「世代より上の方」を選んでください（年とともに動きます）"),
     (r"file is missing", "ファイルがありません", "前の版から戻してください"),
 ]
 _COMPILED = [(re.compile(pattern), said, fix) for pattern, said, fix in SAID]

@@ -21,6 +21,7 @@ from bot.studio.checks.framework import (
     _rules,
     check,
     error,
+    warning,
 )
 
 # ---- Layer 2: what the content means ----------------------------------------------------
@@ -83,6 +84,41 @@ def rules_use_real_answers(c: Context) -> Iterator[Problem]:
                                     f"expects {name} = {value!r}, which no answer gives",
                                     f"use one of {', '.join(values[name])}"
                                     + _did_you_mean(value, values[name]))
+
+
+@check
+def generation_is_defined_where_used(c: Context) -> Iterator[Problem]:
+    if c.content.rules.generation is not None:
+        return
+    for rule in c.content.rules.rules:
+        for name, wanted in rule.when.items():
+            if isinstance(wanted, AgeRange) and wanted.generation:
+                yield error(RULES, c.rule(rule, "when", name),
+                            f"asks for people {wanted.generation} than the generation, but "
+                            "rules.yaml defines no generation",
+                            "add 'generation: {left_school: [1993, 2004]}' with its source")
+
+
+@check
+def generation_notes_fit_this_year(c: Context) -> Iterator[Problem]:
+    generation = c.content.rules.generation
+    if generation is None:
+        return
+    youngest, oldest = generation.ages(c.today.year)
+    expected = {"note_younger": ("max", youngest - 1), "note_older": ("min", oldest + 1)}
+    for rule in c.content.rules.rules:
+        if rule.say not in expected:
+            continue
+        end, age = expected[rule.say]
+        for name, wanted in rule.when.items():
+            if isinstance(wanted, AgeRange) and not wanted.generation:
+                given = getattr(wanted, end)
+                if given != age:
+                    yield warning(RULES, c.rule(rule, "when", name),
+                                  f"says {rule.say!r} from a fixed age ({end} {given}), but this "
+                                  f"year the generation is {youngest}–{oldest}",
+                                  "use {generation: younger} or {generation: older}, which "
+                                  "follow the years")
 
 
 @check
