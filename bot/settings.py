@@ -11,10 +11,12 @@ import multiprocessing
 import secrets
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from flask import Flask
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from werkzeug.sansio.utils import host_is_trusted
 
 HOW_TO_CONNECT = (
     "LINE is not connected: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (from the "
@@ -34,6 +36,27 @@ def http_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
     return url
+
+
+# The public address goes into every referral's page link; LINE takes a link of at most 1,000
+# characters, and the page's signed token and the share text need the rest.
+MAX_PUBLIC_URL = 100
+
+
+def public_url(url: str) -> str:
+    """Return the app's public address (or "") without its trailing slash; else ValueError."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be the address people reach tsunagu at, e.g. "
+                         "https://tsunagu.example.jp")
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        raise ValueError("must be an address with no ?query, #fragment or user name")
+    if len(url.rstrip("/")) > MAX_PUBLIC_URL:
+        raise ValueError(f"must be at most {MAX_PUBLIC_URL} characters (it goes into LINE's "
+                         "links, which take at most 1000)")
+    return url.rstrip("/")
 
 
 def redis_url(url: str) -> str:
@@ -115,6 +138,9 @@ class Settings(BaseSettings):
     # Console password checks run at once per process (each takes argon2's 64 MiB); a login
     # past them answers 503 "try again".
     TSUNAGU_LOGIN_CONCURRENCY: int = Field(2, ge=1, le=64)
+    # The https address people reach the app at: each referral then gets a button to its own
+    # page there (bot/sheet). Empty: no button.
+    TSUNAGU_PUBLIC_URL: str = ""
     # gunicorn.conf.py
     # Only this machine by default: in production a reverse proxy in front (README) takes
     # the connections, holds slow clients and speaks TLS.
@@ -129,6 +155,7 @@ class Settings(BaseSettings):
         lambda cls, url: http_url(url))
     _redis = field_validator("TSUNAGU_REDIS_URL")(lambda cls, url: redis_url(url))
     _allow = field_validator("TSUNAGU_ADMIN_ALLOW")(lambda cls, value: cidr_list(value))
+    _public = field_validator("TSUNAGU_PUBLIC_URL")(lambda cls, url: public_url(url))
 
     @field_validator("TSUNAGU_LOG_LEVEL", mode="before")
     @classmethod
@@ -192,6 +219,7 @@ def from_env(instance_path: str) -> dict:
         "PROXY_HOPS": s.TSUNAGU_PROXY_HOPS,
         "LOGIN_CONCURRENCY": s.TSUNAGU_LOGIN_CONCURRENCY,
         "TRUSTED_HOSTS": host_list(s.TSUNAGU_TRUSTED_HOSTS),
+        "PUBLIC_URL": s.TSUNAGU_PUBLIC_URL,
     }
 
 
@@ -203,6 +231,24 @@ def _dev_secret_key(instance_path: str) -> str:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _check_public_url(config, production: bool) -> None:
+    """Refuse a public address the page could not be reached at (or, in production, http)."""
+    try:
+        config["PUBLIC_URL"] = url = public_url(config.get("PUBLIC_URL", ""))
+    except ValueError as err:
+        raise ConfigError(f"TSUNAGU_PUBLIC_URL={config['PUBLIC_URL']!r} is not valid: "
+                          f"{err}") from None
+    if not url:
+        return
+    if production and not url.startswith("https://"):
+        raise ConfigError(f"TSUNAGU_PUBLIC_URL={url!r} is not valid: in production it must "
+                          "start with https:// (the reverse proxy speaks TLS)")
+    host, trusted = urlsplit(url).hostname, config.get("TRUSTED_HOSTS")
+    if trusted and not host_is_trusted(host, trusted):
+        raise ConfigError(f"TSUNAGU_PUBLIC_URL's host {host!r} is not in "
+                          "TSUNAGU_TRUSTED_HOSTS: the page would answer 400; add it there")
 
 
 def check(app: Flask) -> None:
@@ -236,6 +282,7 @@ def check(app: Flask) -> None:
             valid(config[key])
         except ValueError as err:
             raise ConfigError(f"{name}={config[key]!r} is not valid: {err}") from None
+    _check_public_url(config, production)
     config["LINE_CONNECTED"] = bool(secret)
     staging = (config.get("LINE_STAGING_CHANNEL_SECRET", ""),
                config.get("LINE_STAGING_CHANNEL_ACCESS_TOKEN", ""))

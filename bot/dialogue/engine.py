@@ -293,7 +293,8 @@ class Dialogue(AccountTurns):
         if state == DONE:
             answers = self.flow.on_path(answers)  # not those of a branch left by 戻る
             found = match(self.content, answers)
-            return Outcome([*said, Result(found, self.flow.wording(answers))], DONE,
+            kept = tuple(self.flow.counted(answers).items())
+            return Outcome([*said, Result(found, self.flow.wording(answers), kept)], DONE,
                            {LAST_STEP: conv.state}, referral=found, referral_answers=answers,
                            counts=((conv.state, ANSWERED), (DONE, REACHED)))
         answered = Conversation(state, answers)

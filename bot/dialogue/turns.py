@@ -65,6 +65,9 @@ class Crisis:
 class Result:
     match: Match
     wording: str | None  # picks result_intro_<wording> when the messages have it
+    # The answers as a referral record keeps them (each question's option, never an age or a
+    # text typed): what the link to the referral's own page carries (bot.referrals.links).
+    answers: tuple[tuple[str, str], ...] = ()
 
 
 # -- states and markers -----------------------------------------------------------------------

@@ -15,6 +15,8 @@ Modules:
 - `suppression`: the small-cell protection of published counts.
 - `retention`: how many fiscal years records are kept, and deleting older ones with their
   tallies.
+- `links`: the link to a referral's own page: the answers' categories and the version, signed
+  for 90 days (no user key, no row: the link is all there is).
 
-Imports `bot.db` and `bot.content`.
+Imports `bot.db` and `bot.content` (and `bot.clock`).
 """

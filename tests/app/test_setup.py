@@ -182,3 +182,34 @@ def test_upgrade_from_one_column_per_answer_keeps_every_referral(app, database_u
         row = conn.execute(text("SELECT age_band, single_parent, area FROM referrals")).one()
     assert (row.age_band, bool(row.single_parent), row.area) == ("45-49", True, "大館市")
     engine.dispose()
+
+
+@pytest.mark.parametrize(("value", "expects"), [
+    ("tsunagu.example.jp", "the address people reach tsunagu at"),
+    ("ftp://tsunagu.example.jp", "the address people reach tsunagu at"),
+    ("https://tsunagu.example.jp/?from=line", "no ?query"),
+    ("https://" + "x" * 90 + ".example.jp", "at most 100 characters"),
+])
+def test_a_bad_public_url_names_the_variable(clean_env, value, expects):
+    clean_env.setenv("TSUNAGU_PUBLIC_URL", value)
+    with pytest.raises(ConfigError) as caught:
+        create_app()
+    message = str(caught.value)
+    assert message.startswith(f"TSUNAGU_PUBLIC_URL={value!r} is not valid") and expects in message
+
+
+def test_the_public_url_in_production_is_https_on_a_trusted_host(clean_env):
+    for name, value in (("TSUNAGU_ENV", "production"), ("LINE_CHANNEL_SECRET", "s"),
+                        ("LINE_CHANNEL_ACCESS_TOKEN", "t"), ("TSUNAGU_SECRET_KEY", "k" * 64),
+                        ("TSUNAGU_TRUSTED_HOSTS", "tsunagu.example.jp")):
+        clean_env.setenv(name, value)
+    clean_env.setenv("TSUNAGU_PUBLIC_URL", "http://tsunagu.example.jp")
+    with pytest.raises(ConfigError, match="must start with https://"):
+        create_app()
+    clean_env.setenv("TSUNAGU_PUBLIC_URL", "https://other.example.jp")
+    with pytest.raises(ConfigError, match="'other.example.jp' is not in TSUNAGU_TRUSTED_HOSTS"):
+        create_app()
+    clean_env.setenv("TSUNAGU_PUBLIC_URL", "https://tsunagu.example.jp/")
+    app = create_app()
+    assert app.config["PUBLIC_URL"] == "https://tsunagu.example.jp"
+    database(app).dispose()
