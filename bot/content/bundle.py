@@ -16,6 +16,7 @@ from bot.content.schema import (
     AreaFile,
     Content,
     Events,
+    Feedback,
     Finder,
     Handoff,
     OfficeFile,
@@ -32,9 +33,9 @@ FLOW_FILE = "flows/questionnaire.yaml"
 SCENARIOS_FILE = "content/scenarios.yaml"
 # The LINE account beyond the questionnaire: optional, so a version published before them
 # still loads (it answers with the schema's defaults).
-RICHMENU, FINDER, EVENTS, HANDOFF = (f"content/{n}.yaml"
-                                     for n in ("richmenu", "finder", "events", "handoff"))
-ACCOUNT_FILES = (RICHMENU, FINDER, EVENTS, HANDOFF)
+RICHMENU, FINDER, EVENTS, HANDOFF, FEEDBACK = (
+    f"content/{n}.yaml" for n in ("richmenu", "finder", "events", "handoff", "feedback"))
+ACCOUNT_FILES = (RICHMENU, FINDER, EVENTS, HANDOFF, FEEDBACK)
 NAMES = (*(f"content/{name}.yaml" for name in CONTENT_FILES), FLOW_FILE, *ACCOUNT_FILES,
          SCENARIOS_FILE)
 OPTIONAL = frozenset({SCENARIOS_FILE, *ACCOUNT_FILES})
@@ -57,9 +58,11 @@ SCHEMAS: dict[str, tuple[object, dict[str, tuple[str, str]], str]] = {
     FINDER: (Finder, {}, ""),
     EVENTS: (Events, {"events": ("event", "id")}, ""),
     HANDOFF: (Handoff, {}, ""),
+    FEEDBACK: (Feedback, {"answers": ("feedback answer", "value")}, ""),
 }
 # Where each optional file's value goes in Content.
-ACCOUNT_FIELDS = {RICHMENU: "richmenu", FINDER: "finder", EVENTS: "events", HANDOFF: "handoff"}
+ACCOUNT_FIELDS = {RICHMENU: "richmenu", FINDER: "finder", EVENTS: "events", HANDOFF: "handoff",
+                  FEEDBACK: "feedback"}
 
 Files = Mapping[str, bytes]
 
@@ -124,6 +127,7 @@ UNIQUE = (
     (FLOW_FILE, ("steps",), "id", "question"),
     (FLOW_FILE, ("steps", "*", "options"), "value", "option"),
     (EVENTS, ("events",), "id", "event"),
+    (FEEDBACK, ("answers",), "value", "feedback answer"),
 )
 
 

@@ -270,6 +270,31 @@ class Handoff(Strict):
     resumed: str = "ボットの案内を再開します。"
 
 
+class FeedbackAnswer(Strict):
+    """One answer to the feedback question: the name it is counted by, and its button."""
+
+    value: str  # counted by this name (`tsunagu check`: lower case, at most 16 characters)
+    label: str
+
+
+class Feedback(Strict):
+    """After each referral, one optional question: was it useful? (content/feedback.yaml).
+
+    Each answer is counted per day, version and answer, with no user key and no text.
+    """
+
+    ask: bool = True
+    question: str = "このご案内は役に立ちそうですか？"
+    answers: list[FeedbackAnswer] = Field(default_factory=lambda: [
+        FeedbackAnswer(value="useful", label="役に立ちそう"),
+        FeedbackAnswer(value="unsure", label="まだわからない"),
+        FeedbackAnswer(value="not_useful", label="役に立たなそう")])
+    thanks: str = "お答えいただき、ありがとうございます。これからのご案内に役立てます。"
+
+    def answer(self, value: str) -> FeedbackAnswer | None:
+        return next((a for a in self.answers if a.value == value), None)
+
+
 class Content(Strict):
     """Everything the bot says and decides: one bundle of content/ and flows/ files."""
 
@@ -285,6 +310,7 @@ class Content(Strict):
     finder: Finder = Field(default_factory=Finder)
     events: Events = Field(default_factory=Events)
     handoff: Handoff = Field(default_factory=Handoff)
+    feedback: Feedback = Field(default_factory=Feedback)
 
     place_names: dict[str, list[str]] = Field(default_factory=dict)  # areas.yaml other_names
     ambiguous_places: dict[str, list[str]] = Field(default_factory=dict)  # areas.yaml ambiguous

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from bot import clock
 from bot.content.bundle import (
     EVENTS,
+    FEEDBACK,
     FINDER,
     FLOW_FILE,
     HANDOFF,
@@ -657,6 +658,17 @@ def _handoff(_item, _content) -> list[Field]:
                 ("resumed", "再開するときのことば")))]
 
 
+def _feedback(item, _content) -> list[Field]:
+    answers = [Field(f"answers.{i}.label", f"答え「{answer.get('value', '')}」のボタンの文字",
+                     required=True, limit=BUTTON)
+               for i, answer in enumerate(item.get("answers") or [])]
+    return [Field("ask", "ご案内のあとに、役に立ちそうかをたずねる", kind="flag"),
+            Field("question", "たずねることば", kind="long", limit=300, required=True),
+            *answers,
+            Field("thanks", "答えてもらったときのお礼のことば", kind="long", limit=300,
+                  required=True)]
+
+
 def _menu(_item, _content) -> list[Field]:
     return [Field("chat_bar_text", "メニューのバーの文字", required=True, limit=14),
             Field("about", "「このサービスについて」の答え", kind="long", limit=1000)]
@@ -682,7 +694,8 @@ FIELD_LABELS = {
     "time": "時間", "place": "場所", "programme": "取組", "office": "相談先", "name": "名前",
     "free": "通話料", "label": "ボタンの文字", "action": "押したときにすること",
     "uri": "開くページ",
-    "color": "色", "files": "ファイル", "words": "ことば", "restored": "戻した保存"}
+    "color": "色", "files": "ファイル", "words": "ことば", "restored": "戻した保存",
+    "ask": "たずねるかどうか", "question": "たずねることば", "thanks": "お礼のことば"}
 _OPTION_PART = {"label": "ボタンの文字", "words": "入力されたことば", "next": "あとの質問",
                 "min": "何歳から", "max": "何歳まで"}
 
@@ -694,7 +707,7 @@ def label_of(name: str) -> str:
     if name in MESSAGE_LABELS:
         return MESSAGE_LABELS[name]
     parts = name.split(".")
-    if len(parts) == 3 and parts[0] == "options" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] in ("options", "answers") and parts[1].isdigit():
         return f"答え {int(parts[1]) + 1} の{_OPTION_PART.get(parts[2], parts[2])}"
     if parts[0] in ("contact", "when", "fallback") and len(parts) > 1:
         head = {"contact": "窓口の", "when": "条件: ",
@@ -752,5 +765,7 @@ KINDS = {kind.name: kind for kind in (
     Kind("menu", "メニュー", RICHMENU, _menu),
     Kind("menu-areas", "メニューのボタン", RICHMENU, _menu_area, items="areas",
          problem_item="menu area"),
+    Kind("feedback", "ご案内は役に立ちそうか", FEEDBACK, _feedback,
+         problem_item="feedback answer"),
 )}
 NEW_KEY = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")  # the id of a new rule or event

@@ -1,12 +1,14 @@
-"""The account beyond the questionnaire: events, the office finder, talking to a person."""
+"""The account beyond the questionnaire: events, the office finder, talking to a person, and
+the question after a referral (was it useful?)."""
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator
 
 from bot.content import bundle
-from bot.line.limits import MAX_BUBBLES
+from bot.line.limits import MAX_BUBBLES, MAX_LABEL
 from bot.studio.checks.framework import (
     Context,
     Problem,
@@ -110,11 +112,53 @@ def handoff_contact_has_a_source(c: Context) -> Iterator[Problem]:
                       "and phone come from", "add 'sources:' with the page each fact is from")
 
 
+# An answer is counted by its value (funnel_counts.event holds 16 characters); lower case, so
+# it reads the same in `tsunagu stats --json` and never needs quoting.
+FEEDBACK_VALUE = re.compile(r"[a-z][a-z0-9_]{0,15}")
+# A quick question: a few answers, beside the referral's own buttons in one quick reply.
+MAX_FEEDBACK_ANSWERS = 5
+
+
+def _feedback(c: Context, *path) -> tuple[str, int | None]:
+    return "feedback", c.line(bundle.FEEDBACK, *path)
+
+
+@check
+def feedback_question_fits_line(c: Context) -> Iterator[Problem]:
+    feedback = c.content.feedback
+    if feedback.ask and not feedback.question.strip():
+        yield error(bundle.FEEDBACK, _feedback(c, "question"), "asks (ask: true) but has no "
+                    "question", "write the question, or set 'ask: false'")
+    if feedback.ask and not feedback.answers:
+        yield error(bundle.FEEDBACK, _feedback(c, "answers"), "asks (ask: true) but has no "
+                    "answers", "give it two or three answers, or set 'ask: false'")
+    if len(feedback.answers) > MAX_FEEDBACK_ANSWERS:
+        yield error(bundle.FEEDBACK, _feedback(c, "answers"),
+                    f"has {len(feedback.answers)} answers; a quick question under the referral "
+                    f"takes at most {MAX_FEEDBACK_ANSWERS}", "join some answers")
+    for i, answer in enumerate(feedback.answers):
+        where = (f"feedback answer {answer.value!r}", c.line(bundle.FEEDBACK, "answers", i))
+        if not FEEDBACK_VALUE.fullmatch(answer.value):
+            yield error(bundle.FEEDBACK, where,
+                        f"its value {answer.value!r} is not a name it can be counted by",
+                        "use lower case letters, digits and _, at most 16 characters, "
+                        "beginning with a letter (e.g. not_useful)")
+        label = (where[0], c.line(bundle.FEEDBACK, "answers", i, "label"))
+        if not answer.label.strip():
+            yield error(bundle.FEEDBACK, label, "has no label: its button would be empty",
+                        "write the button's words")
+        elif len(answer.label) > MAX_LABEL:
+            yield error(bundle.FEEDBACK, label,
+                        f"the button label {answer.label!r} is {len(answer.label)} characters; "
+                        f"LINE shows at most {MAX_LABEL}", f"shorten it to {MAX_LABEL} characters")
+
+
 def account_texts(c: Context) -> Iterator[tuple[str, tuple[str, int | None], str]]:
     """Yield the account files' texts the bot sends as they are (or filled in)."""
     longest_place = max(c.content.municipalities, key=len, default="")
     for file, model in ((bundle.FINDER, c.content.finder), (bundle.EVENTS, c.content.events),
-                        (bundle.HANDOFF, c.content.handoff)):
+                        (bundle.HANDOFF, c.content.handoff),
+                        (bundle.FEEDBACK, c.content.feedback)):
         for key, value in model:
             if isinstance(value, str) and value:
                 text = _format(value, place=longest_place, name=c.content.handoff.contact.name)
