@@ -326,6 +326,10 @@ class Content(Strict):
 
 # Messages added after versions were published: a version without them says these.
 OPTIONAL_MESSAGES = {
+    "page_button": "このご案内をページで見る",
+    "share_button": "LINEで家族などに送る",
+    "share_text": ("秋田県の就職氷河期世代の相談案内で、合いそうな支援と相談先をまとめました。"
+                   "\n{url}"),
     "area_which": "「{place}」は、いくつかの市町村にあります。お住まいの市町村を選んでください。",
     "age_from_birth_year": "{year}年生まれの方は、今年{age}歳です。「{band}」としてお答えします。",
     "age_birthday_moves": ("{year}年生まれの方は、今年のお誕生日の前は{before}歳（{before_band}）、"

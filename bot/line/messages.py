@@ -11,13 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
-from bot.content.schema import Content, CrisisLine, Event, Office, Programme
 from bot import clock
+from bot.content.schema import Content, CrisisLine, Event, Office, Programme
 from bot.dialogue import account
 from bot.dialogue.engine import Ask, answer_data, command_data, menu_data, region_data
 from bot.dialogue.matching import Match
-from bot.line.limits import MAX_ALT_TEXT, MAX_BUBBLES, MAX_LABEL, MAX_POSTBACK_DATA, MAX_TEXT
+from bot.line.limits import (
+    MAX_ALT_TEXT,
+    MAX_BUBBLES,
+    MAX_LABEL,
+    MAX_POSTBACK_DATA,
+    MAX_TEXT,
+    MAX_URI,
+)
 
 Message = dict  # one message object of LINE's Messaging API, ready for json.dumps
 GREY, PALE = "#666666", "#999999"
@@ -120,6 +128,16 @@ def button(action: dict, style: str) -> dict:
 
 def tel_uri(phone: str) -> str:
     return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+# LINE's URL scheme for sending a text to whomever the person picks among their friends and
+# groups (https://developers.line.biz/en/docs/line-login/using-line-url-scheme/).
+LINE_SHARE = "https://line.me/R/share?text="
+
+
+def share_uri(text: str) -> str:
+    """Return LINE's link that sends this text to whomever the person chooses."""
+    return LINE_SHARE + quote(text, safe="")
 
 
 def footer(content: Content, phone: str, url: str, main: str = "call") -> dict | None:
@@ -287,17 +305,42 @@ def handoff_button(content: Content, offices: Sequence[Office]) -> tuple[str, st
     return content.handoff.button, data
 
 
+def page_actions(content: Content, page: str) -> list[dict]:
+    """Return the actions to a referral's own page and to send it on LINE (each if it fits)."""
+    # Never a link LINE would refuse: `tsunagu check` says when the longest answers do not fit.
+    share = share_uri(content.message("share_text", url=page))
+    return [uri_action(content.message(key), uri)
+            for key, uri in (("page_button", page), ("share_button", share))
+            if len(page) <= MAX_URI and len(uri) <= MAX_URI]
+
+
+def closing(content: Content, offices: Sequence[Office], page: str | None) -> Message:
+    """Return a referral's last words with 相談員 and 最初から, and its page's buttons if any."""
+    words = content.message("result_closing")
+    buttons = [handoff_button(content, offices), start_button(content)]
+    actions = page_actions(content, page) if page else []
+    if not actions:
+        return text(words, buttons)
+    card = bubble([line_of(words, "sm")],
+                  box([button(action, "primary" if i == 0 else "secondary")
+                       for i, action in enumerate(actions)], spacing="sm"), size=None)
+    return {**flex(words, card), "quickReply": quick_reply(buttons)}
+
+
 def result(content: Content, found: Match, wording: str | None, today: dt.date,
-           cards=None) -> list[Message]:
-    """Return a referral: its text, the offices' cards, events of its 取組, then the buttons."""
+           cards=None, page: str | None = None) -> list[Message]:
+    """Return a referral: its text, the offices' cards, events of its 取組, then the buttons.
+
+    With `page` (the address of the referral's own page) its last words carry a button to it
+    and one to send it on LINE.
+    """
     offices = found.offices[:MAX_BUBBLES]
     messages = [text(result_text(content, found, wording)),
                 office_cards(content, offices, cards)]
     events = account.upcoming(content, today, {p.id for p in found.programmes})
     if events:
         messages.append(event_cards(content, events, content.events.with_referral))
-    messages.append(text(content.message("result_closing"),
-                         [handoff_button(content, offices), start_button(content)]))
+    messages.append(closing(content, offices, page))
     return messages
 
 

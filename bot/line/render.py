@@ -21,6 +21,7 @@ from bot.dialogue.engine import Ask, Crisis, Result, Say, version_tag
 from bot.line import messages
 from bot.line.limits import MAX_MESSAGES
 from bot.line.messages import Message, event_when, tel_uri
+from bot.referrals.links import Links
 
 __all__ = ["Renderer", "event_when", "tel_uri"]
 
@@ -28,10 +29,13 @@ __all__ = ["Renderer", "event_when", "tel_uri"]
 class Renderer:
     """Turn the engine's says into at most five LINE messages, as the JSON LINE takes."""
 
-    def __init__(self, content: Content, values: dict[str, str] | None = None) -> None:
+    def __init__(self, content: Content, values: dict[str, str] | None = None,
+                 links: Links | None = None) -> None:
         self.content = content
         # Facts of this deployment that messages may name, e.g. {keep_years} in the privacy note.
         self.values = values or {}
+        # With a public address (TSUNAGU_PUBLIC_URL), each referral links to a page of its own.
+        self.links = links
         self.tag = version_tag(content)  # answer buttons say which version made them
         # Questions and fixed texts never change for one content version: build each once.
         # The cached dicts are shared, so nothing may modify a rendered message.
@@ -49,8 +53,10 @@ class Renderer:
 
     def _cached(self, say) -> list[Message]:
         if isinstance(say, Result):  # the only messages made for one person
+            page = (self.links.page_url(self.content.bundle_id, dict(say.answers))
+                    if self.links is not None and say.answers else None)
             return messages.result(self.content, say.match, say.wording, japan_date(),
-                                   self._card)
+                                   self._card, page)
         if isinstance(say, Upcoming):  # they change with the day
             return messages.upcoming(self.content, japan_date())
         if say not in self._cache:

@@ -17,6 +17,7 @@ from bot.content.schema import Content
 from bot.content.source import LIVE, ContentSource
 from bot.dialogue.engine import Dialogue
 from bot.line.render import Renderer
+from bot.referrals.links import Links
 
 _KEY = "tsunagu.runtimes"
 
@@ -30,18 +31,20 @@ class Runtime:
     renderer: Renderer
 
     @classmethod
-    def of(cls, content: Content, values: dict[str, str] | None = None) -> Runtime:
-        return cls(content, Dialogue(content), Renderer(content, values))
+    def of(cls, content: Content, values: dict[str, str] | None = None,
+           links: Links | None = None) -> Runtime:
+        return cls(content, Dialogue(content), Renderer(content, values, links))
 
 
 class Runtimes:
     """Build each bundle's runtime once; keep the `size` built last."""
 
     def __init__(self, source: ContentSource, size: int = 8,
-                 values: dict[str, str] | None = None) -> None:
+                 values: dict[str, str] | None = None, links: Links | None = None) -> None:
         self.source = source
         self.size = size
         self.values = values  # the deployment's facts the messages name
+        self.links = links  # the referrals' own pages (None: no public address set)
         self._built: OrderedDict[str, Runtime] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -61,7 +64,8 @@ class Runtimes:
         runtime = self._built.get(content.bundle_id)
         if runtime is not None:
             return runtime
-        built = Runtime.of(content, self.values)  # outside the lock: building takes milliseconds
+        # Outside the lock: building takes milliseconds.
+        built = Runtime.of(content, self.values, self.links)
         with self._lock:
             runtime = self._built.setdefault(content.bundle_id, built)
             self._built.move_to_end(content.bundle_id)
@@ -77,5 +81,7 @@ def runtimes(app: Flask | None = None) -> Runtimes:
 
 def init_app(app: Flask, source: ContentSource) -> None:
     values = {"keep_years": str(app.config["KEEP_REFERRAL_YEARS"])}
-    app.extensions[_KEY] = runtimes_ = Runtimes(source, values=values)
+    public = app.config.get("PUBLIC_URL")
+    links = Links(app.config["TSUNAGU_SECRET_KEY"], public) if public else None
+    app.extensions[_KEY] = runtimes_ = Runtimes(source, values=values, links=links)
     runtimes_.current()  # build it now, not on the first event

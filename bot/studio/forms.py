@@ -738,9 +738,12 @@ MESSAGE_LABELS = {
     "start_button": "「最初から」のボタン", "back_button": "「戻る」のボタン",
     "crisis": "緊急の相談先の前のことば", "crisis_after": "緊急の相談先のあとのことば",
     "crisis_free": "無料の相談先の文字", "crisis_charged": "通話料がかかる相談先の文字",
-    "crisis_call": "緊急の電話のボタン（{phone} に番号）"}
+    "crisis_call": "緊急の電話のボタン（{phone} に番号）",
+    "page_button": "ご案内のページを開くボタン", "share_button": "LINEで送るボタン",
+    "share_text": "LINEで送る文（{url} にページのアドレス）"}
 BUTTON_MESSAGES = {"office_call", "office_web", "start_button", "back_button", "crisis_free",
-                   "crisis_charged", "crisis_call", "result_offices_alt"}
+                   "crisis_charged", "crisis_call", "result_offices_alt", "page_button",
+                   "share_button"}
 
 KINDS = {kind.name: kind for kind in (
     Kind("offices", "相談先", OFFICES, _office, items="offices", key="id", checked="checked",

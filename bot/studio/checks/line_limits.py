@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from bot.content.bundle import AREAS, FLOW_FILE, MESSAGES, OFFICES, RULES, SAFETY
 from bot.content.flow import Step
-from bot.content.schema import Rule
+from bot.content.schema import Content, Rule
 from bot.dialogue import engine
 from bot.dialogue.matching import Match
 from bot.line.limits import (
@@ -18,7 +18,9 @@ from bot.line.limits import (
     MAX_TEXT,
     MAX_URI,
 )
-from bot.line.messages import crisis_text, offices_text, result_text, units
+from bot.line.messages import crisis_text, offices_text, result_text, share_uri, units
+from bot.referrals.links import Links
+from bot.settings import MAX_PUBLIC_URL
 from bot.studio.checks.coverage import describe
 from bot.studio.checks.framework import Context, Problem, _format, _rules, check, error
 from bot.studio.checks.meaning import _fields_of
@@ -254,3 +256,54 @@ def links_fit_line(c: Context) -> Iterator[Problem]:
                                  c.line(SAFETY, "crisis_lines", i, "phone")),
                         f"phone {line.phone!r} has no digits, so the call button cannot dial",
                         "write the number, e.g. 0120-000-000")
+
+
+# The longest address TSUNAGU_PUBLIC_URL may be: the check holds for every deployment.
+LONGEST_PUBLIC_URL = "https://" + "x" * (MAX_PUBLIC_URL - len("https://"))
+
+
+def longest_answers(content: Content) -> list[dict[str, str]]:
+    """Return, for each way through the flow, its answers with the longest value each."""
+    found = []
+    for branch in content.flow.branches():
+        found.append({step.id: max(content.municipalities if values is None else values,
+                                   key=lambda value: len(value.encode()), default="")
+                      for step, values in branch})
+    return found
+
+
+@check
+def page_links_fit_line(c: Context) -> Iterator[Problem]:
+    for key in ("page_button", "share_button"):
+        label = c.content.message(key)
+        if len(label) > MAX_LABEL:
+            yield error(MESSAGES, c.message(key),
+                        f"the button label {label!r} is {len(label)} characters; LINE shows at "
+                        f"most {MAX_LABEL}", f"shorten it to {MAX_LABEL} characters")
+    share_text = c.content.message("share_text")
+    if "{url}" not in share_text:
+        yield error(MESSAGES, c.message("share_text"),
+                    "has no {url}, so what the person sends on LINE has no link to the page",
+                    "add {url} where the page's address goes")
+        return
+    links = Links("the key changes no length", LONGEST_PUBLIC_URL)
+    answers = max(longest_answers(c.content), default={},
+                  key=lambda given: len(links.page_url(c.content.bundle_id, given)))
+    page = links.page_url(c.content.bundle_id, answers)
+    if len(page) > MAX_URI:
+        yield error(FLOW_FILE, ("questions", None),
+                    f"with the longest answers ({describe(c.content, answers)}) the link to the "
+                    f"referral's page is {len(page)} characters; LINE takes at most {MAX_URI}, "
+                    "so the referral would have no page button",
+                    "shorten the questions' ids and the options' values")
+        return
+    share = _built(lambda: share_uri(c.content.message("share_text", url=page)))
+    if len(share) > MAX_URI:
+        each = len(share_uri("あ")) - len(share_uri(""))  # a Japanese character, URL-encoded
+        room = (MAX_URI - len(share_uri(page))) // each
+        yield error(MESSAGES, c.message("share_text"),
+                    f"with the longest answers and a {MAX_PUBLIC_URL}-character "
+                    f"TSUNAGU_PUBLIC_URL, the LINE link that sends it is {len(share)} "
+                    f"characters (each Japanese character takes {each}); LINE takes at most "
+                    f"{MAX_URI}, so the referral would have no share button",
+                    f"keep it to about {room} Japanese characters besides {{url}}")
