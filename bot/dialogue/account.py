@@ -2,8 +2,8 @@
 
 These answer the rich menu's areas (postbacks `m=<action>`) and a few typed words, from any
 point of a conversation; a questionnaire in progress waits and goes on afterwards. Their
-handlers (`AccountTurns`: a handoff's silence, the menu, the office finder) are rows of the
-engine's table of handlers (`bot.dialogue.engine.HANDLERS`).
+handlers (`AccountTurns`: a handoff's silence, the menu, the office finder, a referral's
+feedback) are rows of the engine's table of handlers (`bot.dialogue.engine.HANDLERS`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from bot.content.flow import DONE
 from bot.content.schema import Content, Event, Office
 from bot.dialogue.answers import Ambiguous
 from bot.dialogue.turns import (
+    FEEDBACK_GIVEN,
     FINDER_OPEN,
     FINDER_SHOWN,
     HANDOFF,
@@ -28,6 +30,11 @@ from bot.dialogue.turns import (
 )
 
 HANDOFF_EVENT = "handoff"  # what the anonymous daily counter of people asking for one is called
+# The anonymous daily counters of the account's use, beside the questionnaire's: a feedback
+# answer (step "feedback", event: the answer's value) and a rich menu area's tap (step
+# "menu:<number>", event "tap"). bot.referrals.funnel reads them by these names.
+FEEDBACK_STEP, MENU_STEP, MENU_TAP = "feedback", "menu:", "tap"
+MAX_MENU_AREAS = 20  # LINE's limit on a rich menu's areas: a larger `a=` is not ours
 OFFICES_SEP = ","  # between office ids in a handoff button's data
 MAX_HANDOFF_OFFICES = 6
 
@@ -116,6 +123,14 @@ def handoff_says(content: Content, offices: tuple[str, ...]) -> list:
     return [Note(text), *cards]
 
 
+def area_counted(turn: Turn, found: Outcome) -> Outcome:
+    """Add a rich menu area's tap (its data's `a=<number>`) to what the outcome counts."""
+    number = turn.fields.get("a", "")  # card buttons carry the same `m=` but no number
+    if number.isascii() and number.isdigit() and 1 <= int(number) <= MAX_MENU_AREAS:
+        found.counts = (*found.counts, (f"{MENU_STEP}{int(number)}", MENU_TAP))
+    return found
+
+
 class AccountTurns:
     """The handlers of the account's turns; the engine's `Dialogue` is one of these."""
 
@@ -142,12 +157,12 @@ class AccountTurns:
         action = self._menu_action(turn)
         if action is not None and action[0] == "handoff":  # asked again: the same answer
             if turn.soon():
-                return outcome([], conv, changed=False)  # the same tap, twice
+                return area_counted(turn, outcome([], conv, changed=False))  # tapped twice
             says = handoff_says(self.content, handoff_offices(self.content,
                                                               action[1].get("o", "")))
-            return outcome(says, conv, changed=False)
+            return area_counted(turn, outcome(says, conv, changed=False))
         if action is not None:
-            found = self._menu(None, *action)
+            found = area_counted(turn, self._menu(None, *action))
         elif turn.command == "restart":
             found = self._start(greet=False)
         else:
@@ -174,7 +189,7 @@ class AccountTurns:
             return None
         if self._place_tapped_again(turn, action):
             return outcome([], turn.conv, changed=False)
-        return self._menu(turn.conv, *action)
+        return area_counted(turn, self._menu(turn.conv, *action))
 
     def _menu_action(self, turn: Turn) -> tuple[str, dict[str, str]] | None:
         """Return the menu action an input asks for (a postback or a typed word), if any."""
@@ -261,3 +276,35 @@ class AccountTurns:
             return outcome([FinderAsk()], conv, changed=False)
         return outcome([Note(self.content.finder.not_understood), FinderAsk()], conv,
                        changed=False)
+
+    # -- a referral's feedback ------------------------------------------------------------
+
+    def on_feedback(self, turn: Turn) -> Outcome | None:
+        """Thank the person for a feedback answer (`f=`), and count it once per referral."""
+        if not turn.tapped or "f" not in turn.fields:
+            return None
+        conv = turn.conv
+        given = conv is not None and FEEDBACK_GIVEN in conv.markers
+        if given and turn.soon():
+            return outcome([], conv, changed=False)  # the same tap, twice: one thanks
+        says = [Note(self.content.feedback.thanks)]
+        answer = turn.fields["f"]
+        if given or not self._feedback_counted(answer, turn.fields.get("b")):
+            return self._aside(conv, says)  # thanked, not counted
+        counts = ((FEEDBACK_STEP, answer),)
+        if self._in_progress(conv):  # the person started again meanwhile: go on there
+            found = self._aside(conv, says, counts)
+            found.answers, found.changed = conv.marked(**{FEEDBACK_GIVEN: answer}).kept(), True
+            return found
+        # The referral's conversation (or none, once purged): kept, marked, as long as it is.
+        done = conv if conv is not None and conv.state == DONE else Conversation(DONE)
+        return outcome(says, done.marked(**{FEEDBACK_GIVEN: answer}), counts=counts)
+
+    def _feedback_counted(self, answer: str, tag: str | None) -> bool:
+        """Tell whether an answer counts: one this version asks, on this version's button.
+
+        A button of another version (published since, or before) is thanked but not counted:
+        its answers are that version's, and the count is per version.
+        """
+        feedback = self.content.feedback
+        return feedback.ask and tag == self.tag and feedback.answer(answer) is not None

@@ -9,6 +9,7 @@ handler may also change the turn's conversation on the way: a silence over, a fi
     states         a handoff's silence   nothing, until 最初から or the menu (account)
                    the menu              a rich menu area or its typed word (account)
                    the office finder     a municipality typed while it is open (account)
+                   a referral's feedback a feedback answer: thanks, counted once (account)
                    a double tap          the second tap of one button: no reply
                    no questionnaire      an old button, or a first word: start
                    戻る and 最初から       move back or start again
@@ -52,6 +53,8 @@ from bot.dialogue.turns import (
     Turn,
     answer_data,
     command_data,
+    feedback_data,
+    menu_area_data,
     menu_data,
     outcome,
     region_data,
@@ -63,7 +66,8 @@ __all__ = [
     "BACK_WORDS", "DOUBLE_TAP_WINDOW", "FINDER_SHOWN", "FUNNEL_EVENTS", "HANDLERS",
     "LAST_STEP", "MENU_ACTIONS", "REGION_SHOWN", "RESTART_WORDS", "Ask", "Crisis", "Dialogue",
     "Follow", "OtherMessage", "Outcome", "Postback", "Result", "Say", "Text", "answer_data",
-    "command_data", "menu_data", "region_data", "version_tag",
+    "command_data", "feedback_data", "menu_area_data", "menu_data", "region_data",
+    "version_tag",
 ]
 
 # What the funnel counts (bot.db.models.FunnelCount.event); "back" and "restart" are the
@@ -322,6 +326,7 @@ HANDLERS: tuple[tuple[str, Handler], ...] = (
     ("a handoff's silence", Dialogue.on_handoff_silence),
     ("the menu", Dialogue.on_menu),
     ("the office finder", Dialogue.on_finder),
+    ("a referral's feedback", Dialogue.on_feedback),
     ("a double tap", Dialogue.on_double_tap),
     ("no questionnaire", Dialogue.on_no_questionnaire),
     ("戻る and 最初から", Dialogue.on_command),

@@ -87,7 +87,10 @@ REGION_SHOWN = "region_shown"
 # last, never the answer, so that a double tap of that step's button gets no reply. It does
 # its work for DOUBLE_TAP_WINDOW and is gone at the person's next event or the next purge.
 LAST_STEP = "last_step"
-MARKERS = frozenset({FINDER_OPEN, FINDER_SHOWN, REGION_SHOWN, LAST_STEP})
+# The answer a referral's feedback question was given, so that it counts once (a double tap,
+# two workers); kept with the referral's marker, and gone with it.
+FEEDBACK_GIVEN = "feedback_given"
+MARKERS = frozenset({FINDER_OPEN, FINDER_SHOWN, REGION_SHOWN, LAST_STEP, FEEDBACK_GIVEN})
 # Markers of the last reply only: the next answer drops them.
 REPLY_MARKERS = frozenset({FINDER_SHOWN, REGION_SHOWN})
 
@@ -223,6 +226,16 @@ def command_data(command: str, step: str | None = None) -> str:
 def menu_data(action: str, **more: str) -> str:
     """Return the data of a rich menu area's (or a card button's) postback: `m=<action>`."""
     return urlencode({"m": action, **more})
+
+
+def menu_area_data(action: str, number: int) -> str:
+    """Return a rich menu area's data: its action and its number (`a=`), which a tap counts."""
+    return menu_data(action, a=str(number))
+
+
+def feedback_data(value: str, tag: str) -> str:
+    """Return a feedback answer's data: the answer and the version that asked (`b=`)."""
+    return urlencode({"f": value, "b": tag})
 
 
 def postback_fields(data: str) -> dict[str, str]:

@@ -16,8 +16,16 @@ from urllib.parse import quote
 from bot import clock
 from bot.content.schema import Content, CrisisLine, Event, Office, Programme
 from bot.dialogue import account
-from bot.dialogue.engine import Ask, answer_data, command_data, menu_data, region_data
+from bot.dialogue.engine import (
+    Ask,
+    answer_data,
+    command_data,
+    feedback_data,
+    menu_data,
+    region_data,
+)
 from bot.dialogue.matching import Match
+from bot.line import limits
 from bot.line.limits import (
     MAX_ALT_TEXT,
     MAX_BUBBLES,
@@ -421,3 +429,32 @@ def contact(content: Content) -> Message:
                f"TEL {found.phone}" if found.phone else "", found.url]
     return flex("\n".join(d for d in details if d),
                 bubble(body, footer(content, found.phone, found.url), size=None))
+
+
+# -- a referral's feedback ------------------------------------------------------------------
+
+
+def feedback_buttons(content: Content, tag: str) -> list[tuple[str, str]]:
+    """Return the feedback question's answers as buttons; each carries the version asking."""
+    return [(a.label, feedback_data(a.value, tag)) for a in content.feedback.answers]
+
+
+def with_feedback(content: Content, last: Message, tag: str) -> Message:
+    """Return a referral's last message asking the feedback question (a copy of `last`).
+
+    The question joins its words (a text's, or a card's body) and its answers come first among
+    the quick-reply buttons: the reply keeps its number of messages, which LINE limits.
+    """
+    question = content.feedback.question
+    kept = (last.get("quickReply") or {}).get("items", [])
+    items = quick_reply(feedback_buttons(content, tag))["items"] + kept
+    asked = {**last, "quickReply": {"items": items[:limits.MAX_QUICK_REPLIES]}}
+    if last.get("type") == "text":
+        asked["text"] = cut(f"{last['text']}\n\n{question}", MAX_TEXT)
+    elif last.get("type") == "flex" and last["contents"].get("type") == "bubble":
+        card = last["contents"]
+        body = card.get("body") or box([])
+        asked["contents"] = {**card, "body": {**body, "contents": [
+            *body["contents"], line_of(question, "sm", margin="lg")]}}
+        asked["altText"] = cut(f"{last['altText']}\n{question}", MAX_ALT_TEXT)
+    return asked

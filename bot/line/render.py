@@ -41,11 +41,15 @@ class Renderer:
         # The cached dicts are shared, so nothing may modify a rendered message.
         self._cache: dict[object, list[Message]] = {}
         self._start_reply = messages.quick_reply([messages.start_button(content)])
+        # The question after each referral (content/feedback.yaml), unless editors turned it off.
+        self._asks = content.feedback.ask and bool(content.feedback.answers)
 
     def render(self, says: list) -> list[Message]:
         found: list[Message] = []
         for say in says:
             found.extend(self._cached(say))
+            if self._asks and isinstance(say, Result):  # asked on the referral's last message
+                found[-1] = messages.with_feedback(self.content, found[-1], self.tag)
         found = found[:MAX_MESSAGES]
         if "quickReply" not in found[-1]:
             found[-1] = {**found[-1], "quickReply": self._start_reply}

@@ -29,7 +29,7 @@ from bot.content.source import content_source
 from bot.db.audit import audit
 from bot.db.database import transaction
 from bot.db.models import RichMenuDeployment
-from bot.dialogue.engine import menu_data
+from bot.dialogue.engine import menu_area_data
 from bot.operator import channel, menu_image
 from bot.operator.channel import TIMEOUT, LineProblem, talking_to_line
 from bot.studio.checks import menu_errors
@@ -37,12 +37,16 @@ from bot.studio.checks import menu_errors
 _KEY = "tsunagu.richmenu.errors"
 
 
-def action(area: MenuArea) -> dict:
-    """Return an area's LINE action: a URI action, or a postback the engine answers."""
+def action(area: MenuArea, number: int) -> dict:
+    """Return an area's LINE action: a URI action, or a postback the engine answers.
+
+    A postback carries the area's number (from 1), so that its taps are counted per area;
+    LINE sends no event when a URI action opens its page, so those are not counted.
+    """
     if area.action == "uri":
         return {"type": "uri", "label": area.label, "uri": area.uri}
-    return {"type": "postback", "label": area.label, "data": menu_data(area.action),
-            "displayText": area.label}
+    return {"type": "postback", "label": area.label,
+            "data": menu_area_data(area.action, number), "displayText": area.label}
 
 
 def request_body(menu: RichMenu) -> dict:
@@ -52,8 +56,8 @@ def request_body(menu: RichMenu) -> dict:
         "selected": menu.selected,
         "name": menu.name,
         "chatBarText": menu.chat_bar_text,
-        "areas": [{"bounds": area.bounds.model_dump(), "action": action(area)}
-                  for area in menu.areas],
+        "areas": [{"bounds": area.bounds.model_dump(), "action": action(area, number)}
+                  for number, area in enumerate(menu.areas, 1)],
     }
 
 

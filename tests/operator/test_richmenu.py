@@ -105,9 +105,11 @@ def test_deploy_creates_the_menu_uploads_its_image_and_makes_it_the_default(
     first = menu["areas"][0]
     assert first == {"bounds": {"x": 0, "y": 0, "width": 833, "height": 843},
                      "action": {"type": "postback", "label": "相談をはじめる",
-                                "data": "m=questionnaire", "displayText": "相談をはじめる"}}
+                                "data": "m=questionnaire&a=1", "displayText": "相談をはじめる"}}
+    # Each area's number rides along, so its taps are counted per area.
     assert [a["action"]["data"] for a in menu["areas"]] == [
-        "m=questionnaire", "m=finder", "m=events", "m=crisis", "m=handoff", "m=about"]
+        "m=questionnaire&a=1", "m=finder&a=2", "m=events&a=3", "m=crisis&a=4", "m=handoff&a=5",
+        "m=about&a=6"]
     kind, image = line_api.images[menu_id]
     assert kind == "image/png"
     with Image.open(io.BytesIO(image)) as drawn:

@@ -242,7 +242,8 @@ def test_browser_a_whole_conversation_by_taps(page):
     assert set(shown) <= names, "each card starts with an office's name"
     tel = page.locator('#chat .f-carousel a.f-button[href^="tel:"]')
     assert tel.count() >= 1 and tel.first.is_visible()
-    expect(page.locator("#quick button")).to_have_text(["相談員と話したい", "最初から"])
+    expect(page.locator("#quick button")).to_have_text(
+        ["役に立ちそう", "まだわからない", "役に立たなそう", "相談員と話したい", "最初から"])
     # A phone's screen: the page never scrolls sideways (the carousel scrolls in itself).
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 

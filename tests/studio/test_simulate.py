@@ -119,8 +119,10 @@ def test_a_whole_conversation_ends_in_its_referral(play, content):
         if office.address:
             assert office.address in result
     assert "TEL " in result  # someone there can be called
-    assert result.rstrip().endswith(f"{content.message('result_closing')}\n"
-                                    f"  1) {content.handoff.button}\n  2) 最初から")
+    answers = "".join(f"  {n}) {a.label}\n" for n, a in enumerate(content.feedback.answers, 1))
+    assert result.rstrip().endswith(
+        f"{content.message('result_closing')}\n\n{content.feedback.question}\n{answers}"
+        f"  4) {content.handoff.button}\n  5) 最初から")
 
 
 def test_it_shows_exactly_what_the_webhook_sends(runner, content, line_user):
@@ -236,8 +238,8 @@ def test_an_employer_takes_the_employers_path(play, content):
 
 
 def test_after_a_referral_more_lines_go_on_as_on_line(play, content):
-    # Under the result: 1) 相談員と話したい, 2) 最初から.
-    parts = replies(play(*self_to_akita(content), "2", tap(content, "subject", "ご本人")))
+    # Under the result: 1) to 3) the feedback question's answers, 4) 相談員と話したい, 5) 最初から.
+    parts = replies(play(*self_to_akita(content), "5", tap(content, "subject", "ご本人")))
     assert parts[9].startswith(content.flow.step("subject").question(None))  # 最初から
     assert content.message("greeting") not in parts[9]
     assert parts[10].startswith(content.flow.step("age").question(None))

@@ -7,11 +7,13 @@ from collections.abc import Iterator
 
 from bot.content import bundle
 from bot.content.schema import Content
+from bot.dialogue.engine import menu_area_data
 from bot.line.limits import (
     MAX_CHAT_BAR_TEXT,
     MAX_MENU_AREAS,
     MAX_MENU_LABEL,
     MAX_MENU_NAME,
+    MAX_POSTBACK_DATA,
     MAX_URI,
     URI_SCHEMES,
 )
@@ -126,6 +128,19 @@ def menu_links_fit_line(c: Context) -> Iterator[Problem]:
             yield error(bundle.RICHMENU, _menu_area(c, i, "uri"),
                         f"uri is {len(area.uri)} characters; LINE takes at most {MAX_URI}",
                         "use a shorter address for the same page")
+
+
+@_menu_check
+def menu_data_fits_line(c: Context) -> Iterator[Problem]:
+    # What an area's postback carries: its action and its number (its taps are counted).
+    for i, area in enumerate(c.content.richmenu.areas):
+        if area.action == "uri":
+            continue
+        size = len(menu_area_data(area.action, i + 1).encode("utf-8"))
+        if size > MAX_POSTBACK_DATA:
+            yield error(bundle.RICHMENU, _menu_area(c, i, "action"),
+                        f"its tap carries {size} bytes of data; LINE takes at most "
+                        f"{MAX_POSTBACK_DATA}", "use one of the actions the bot knows")
 
 
 @_menu_check
