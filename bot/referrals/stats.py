@@ -16,7 +16,7 @@ from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
 from bot.db.models import ReferralTally
-from bot.referrals.funnel import Stage, funnel, handoffs_by_day
+from bot.referrals.funnel import Stage, feedback, funnel, handoffs_by_day, menu_taps
 from bot.referrals.tallies import counted, rebuild, summed
 
 
@@ -47,6 +47,33 @@ def counts(session: Session, content: Content, start: dt.date | None = None,
     }
 
 
+def feedback_rows(content: Content, given: dict[str, int]) -> list[dict]:
+    """Return each feedback answer of the live content with its label and count, then others
+    counted (answers of earlier versions, with no label)."""
+    labels = {a.value: a.label for a in content.feedback.answers}
+    values = [*labels, *sorted(v for v in given if v not in labels)]
+    return [{"answer": v, "label": labels.get(v), "count": given.get(v, 0)} for v in values]
+
+
+def menu_rows(content: Content, taps: dict[int, int]) -> list[dict]:
+    """Return each rich menu area by its number and its label in the live content, with its taps.
+
+    Areas that open a page are left out (LINE sends no event for them); a number counted that
+    the live menu no longer has is kept, with no label.
+    """
+    areas = dict(enumerate(content.richmenu.areas, 1))
+    numbers = sorted({*(n for n, a in areas.items() if a.action != "uri"), *taps})
+    return [{"area": n, "label": areas[n].label if n in areas else None, "taps": taps.get(n, 0)}
+            for n in numbers]
+
+
+def usage(session: Session, content: Content, start: dt.date | None = None,
+          end: dt.date | None = None) -> dict:
+    """Return the feedback answers and the menu taps of the months from start to end."""
+    return {"feedback": feedback_rows(content, feedback(session, start, end)),
+            "menu_taps": menu_rows(content, menu_taps(session, start, end))}
+
+
 def _table(title: str, rows: dict[str, int], names: dict[str, str]) -> list[str]:
     lines = [f"\n{title}"]
     lines += [f"  {count:>6}  {names.get(code, code)}" for code, count in
@@ -69,14 +96,31 @@ def render_table(result: dict, content: Content) -> str:
     return "\n".join(lines)
 
 
+def render_usage(used: dict) -> str:
+    """Return the feedback answers and the menu taps as lines of a table."""
+    lines = ["\nWas the referral useful (feedback answers)"]
+    lines += [f"  {row['count']:>6}  {row['answer']}" + (f" {row['label']}" if row["label"]
+                                                          else "") for row in used["feedback"]]
+    lines += ["\nRich menu taps (by area)"]
+    lines += [f"  {row['taps']:>6}  {row['area']}" + (f" {row['label']}" if row["label"] else "")
+              for row in used["menu_taps"]]
+    return "\n".join(lines)
+
+
 def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool,
-                  handoffs: dict[dt.date, int] | None = None) -> str:
-    """Return the funnel as a table (or JSON): each question, then the referrals."""
+                  handoffs: dict[dt.date, int] | None = None,
+                  answers: list[dict] | None = None) -> str:
+    """Return the funnel as a table (or JSON): each question, then the referrals.
+
+    `answers` are the feedback answers given to the referrals (`feedback_rows`).
+    """
     handoffs = handoffs or {}
+    answers = answers or []
     if as_json:
         return json.dumps({"stages": [{**asdict(s), "stopped": s.stopped} for s in stages],
                            "crisis": crisis, "done": done,
-                           "handoffs": {day.isoformat(): n for day, n in handoffs.items()}},
+                           "handoffs": {day.isoformat(): n for day, n in handoffs.items()},
+                           "feedback": answers},
                           ensure_ascii=False)
     lines = [f"{'question':<16}{'reached':>9}{'answered':>9}{'stopped':>9}{'back':>7}"
              f"{'restart':>9}"]
@@ -85,6 +129,7 @@ def render_funnel(stages: list[Stage], crisis: int, done: int, as_json: bool,
     lines += [f"{'done':<16}{done:>9}", f"crisis replies given: {crisis}",
               f"asked to talk to a person: {sum(handoffs.values())}"]
     lines += [f"  {day.isoformat()}  {n:>6}" for day, n in handoffs.items()]
+    lines += [f"feedback {row['answer']}: {row['count']}" for row in answers]
     return "\n".join(lines)
 
 
@@ -112,14 +157,17 @@ def stats_command(as_json: bool, start: dt.datetime | None, end: dt.datetime | N
         if show_funnel:
             period = (start and start.date(), end and end.date())
             stages, crisis, done = funnel(session, content, *period)
+            answers = feedback_rows(content, feedback(session, *period))
             click.echo(render_funnel(stages, crisis, done, as_json,
-                                     handoffs_by_day(session, *period)))
+                                     handoffs_by_day(session, *period), answers))
             return
-        result = counts(session, content, start and start.date(), end and end.date())
+        period = (start and start.date(), end and end.date())
+        result = counts(session, content, *period)
+        used = usage(session, content, *period)
     if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False))
+        click.echo(json.dumps({**result, **used}, ensure_ascii=False))
     else:
-        click.echo(render_table(result, content))
+        click.echo(render_table(result, content) + "\n" + render_usage(used))
 
 
 def init_app(app: Flask) -> None:

@@ -120,6 +120,16 @@ def summed(session: Session, columns: list, *conditions) -> list[tuple]:
     return [(*found[:-1], int(found[-1])) for found in session.execute(query).all()]
 
 
+def by_month(session: Session, start: dt.date | None = None,
+             end: dt.date | None = None) -> dict[dt.date, dict[str, int]]:
+    """Return each month's real referrals by the subject's answer (months with any)."""
+    months: dict[dt.date, dict[str, int]] = {}
+    for month, subject, n in summed(session, [ReferralTally.month, ReferralTally.subject],
+                                    ReferralTally.kind == "referral", *counted(start, end)):
+        months.setdefault(month, {})[subject] = n
+    return dict(sorted(months.items()))
+
+
 def rebuild(session: Session) -> int:
     """Count every tally again from the referral records; return how many rows were written."""
     session.execute(delete(ReferralTally))

@@ -25,7 +25,11 @@ def test_stats_counts_by_programme_office_and_area(app, runner):
     add_referral(app, dt.date(2026, 4, 1), "秋田市", ["hw-senmon"], ["hw-akita"])
     add_referral(app, dt.date(2026, 4, 2), "秋田市", ["hw-senmon", "saposute"], ["saposute"])
     add_referral(app, dt.date(2026, 5, 1), "大館市", ["saposute"], ["saposute", "hw-odate"])
-    assert stats(runner) == {
+    found = stats(runner)
+    # How the account was used beside the referrals (tests/referrals/test_usage.py).
+    assert found.pop("feedback")[0] == {"answer": "useful", "label": "役に立ちそう", "count": 0}
+    assert found.pop("menu_taps")[0] == {"area": 1, "label": "相談をはじめる", "taps": 0}
+    assert found == {
         "referrals": 3,
         "by_flow": {"questionnaire": 3},
         "by_programme": {"hw-senmon": 2, "saposute": 2},
