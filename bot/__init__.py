@@ -1,7 +1,8 @@
 """tsunagu: the LINE chatbot that connects Akita's ice-age generation with support.
 
 The rooms, bottom to top (a room imports only rooms below it; docs/architecture.md):
-db, content -> dialogue -> referrals -> conversations -> line -> studio -> console, operator.
+db, content -> dialogue -> referrals -> conversations -> line -> studio -> console, operator
+-> sheet.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     from bot.line import commands, outbox
     from bot.operator import commands as operator
     from bot.referrals import stats
+    from bot.sheet import web as sheet
     from bot.studio import checks, flowdoc, publishing
 
     app = Flask(__name__, instance_relative_config=True)
@@ -48,6 +50,7 @@ def create_app(test_config: dict | None = None, webhook: bool = True) -> Flask:
     flowdoc.init_app(app)
     publishing.init_app(app)
     site.init_app(app)  # the counselors' console at /admin and `tsunagu users`
+    sheet.init_app(app)  # a referral's own page at /r/
     outbox.init_app(app)
     commands.init_app(app)  # `tsunagu send-replies`
     operator.init_app(app)  # `tsunagu richmenu`, `tsunagu line`

@@ -10,10 +10,12 @@ from bot.clock import fiscal_year, japan_date
 from bot.content.source import content_source
 from bot.db.database import database, transaction
 from bot.db.models import Referral, ReferralTally, ReferralTarget
+from bot.referrals import links
 from bot.referrals.retention import first_kept_month, purge_referrals
 from bot.studio.checks import problems
 from tests.support.apps import make_app
 from tests.support.line_user import LineUser
+from tests.support.pages import PUBLIC_URL, path_of, referral_in
 from tests.support.personas import PERSONAS, only_referral, play
 from tests.support.referrals import add_referral
 
@@ -101,3 +103,20 @@ def test_the_purge_command_deletes_old_referrals(app, runner):
     assert "1 referral records kept 5 fiscal years" in result.output
     with transaction(app) as session:
         assert session.scalars(select(Referral)).all() == []
+
+
+def test_a_referral_s_page_keeps_nothing_and_its_link_only_what_the_record_keeps(
+        database_url, line_api):
+    app = make_app(database_url, line_api, PUBLIC_URL=PUBLIC_URL)
+    person = LineUser(app.test_client(), line_api)
+    said = note(person)
+    assert "ページで見るときも、何も記録しません" in said and "お答えの区分だけ" in said
+    page, _ = referral_in(person)
+    referral = only_referral(app)
+    signed = links.Links(app.config["TSUNAGU_SECRET_KEY"], PUBLIC_URL).read(
+        path_of(page).removeprefix(links.PAGE_PATH))
+    # The link holds the categories the record keeps, and nothing of the person.
+    assert signed.answers == referral.answers and signed.bundle_id == referral.bundle_id
+    assert app.test_client().get(path_of(page)).status_code == 200
+    assert only_referral(app).id == referral.id  # opening it wrote nothing
+    database(app).dispose()

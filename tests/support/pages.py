@@ -36,3 +36,45 @@ def referral_in(line_user, area: str = "大仙市") -> tuple[str, str]:
     answer_up_to_area(line_user)
     line_user.say(area)
     return page_links(line_user)
+
+
+def office_cards(line_user) -> list[tuple[str, list[str]]]:
+    """Return the office cards of the newest referral: each name and its tel: links."""
+    carousel = next(m for m in line_user.messages if m.get("type") == "flex"
+                    and m["altText"].startswith("相談先はこちらです"))
+    found = []
+    for card in carousel["contents"]["contents"]:
+        name = card["body"]["contents"][0]["text"]
+        buttons = (card.get("footer") or {}).get("contents", [])
+        found.append((name, [b["action"]["uri"] for b in buttons
+                             if b["action"]["uri"].startswith("tel:")]))
+    return found
+
+
+def programme_titles(line_user) -> list[str]:
+    """Return the 取組 the newest referral's text names (its ■ lines)."""
+    return [line.removeprefix("■") for line in line_user.messages[0]["text"].splitlines()
+            if line.startswith("■")]
+
+
+def japanese_fonts(folder) -> dict[str, str]:
+    """Return an environment in which Chromium has the Noto Sans CJK JP tsunagu installs.
+
+    The test machines have no Japanese font of their own: without one, every character is a
+    box and the page's length on paper says nothing.
+    """
+    import os
+    from pathlib import Path
+
+    import noto_cjk_sans_jp_regular
+
+    config = Path(folder) / "fonts.conf"
+    config.write_text(f"""<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>{Path(noto_cjk_sans_jp_regular.__file__).parent}</dir>
+  <cachedir>{Path(folder) / "cache"}</cachedir>
+</fontconfig>
+""", encoding="utf-8")
+    return {**os.environ, "FONTCONFIG_FILE": str(config)}
