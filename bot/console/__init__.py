@@ -6,8 +6,8 @@ Modules:
 - `auth`: logging in: sessions, idle expiry, the login throttle and role checks.
 - `accounts`: accounts and roles, argon2 password hashes, the `tsunagu users` commands.
 - `dashboard`: the counselors' dashboard: a fiscal year's referrals by 取組, office, area and
-  answer.
-- `charts`: horizontal bar charts drawn as SVG on the server (no JavaScript).
+  answer, whether they seemed useful, the menu areas tapped, and the months one by one.
+- `charts`: bar charts drawn as SVG on the server (no JavaScript): counts, and month by month.
 - `exports`: the counselors' downloads: 相談等件数, the referral records, the monthly workbook.
 - `funnels`: a version's funnel beside the version before.
 - `drafting`: the check's report of the draft on every editor page, the offices found by

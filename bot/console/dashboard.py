@@ -1,24 +1,27 @@
 """The counselors' dashboard: a fiscal year's referrals, by 取組, office, area and answer.
 
 The figures are `bot.referrals.stats.counts` for the chosen months, so they equal
-`tsunagu stats --from --to` for the same period.
+`tsunagu stats --from --to` for the same period; beside them, whether the referrals seemed
+useful and which menu areas were tapped (`stats.usage`), and the period month by month.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app, render_template
 
 from bot import clock
 from bot.console.auth import requires
-from bot.console.charts import bar_chart
+from bot.console.charts import bar_chart, month_chart
 from bot.console.web import blueprint, number_arg
 from bot.content.schema import Content
 from bot.content.source import content_source
 from bot.db.database import transaction
-from bot.referrals.funnel import funnel, handoffs_by_day
-from bot.referrals.stats import counts
+from bot.referrals import tallies
+from bot.referrals.funnel import by_month, funnel, handoffs_by_day
+from bot.referrals.stats import counts, usage
 
 YEARS_SHOWN = 6  # fiscal years in the selector, this one and those before
 # The answers shown as tables of their own: (step id, heading).
@@ -79,6 +82,93 @@ def tables(result: dict, content: Content) -> list[Table]:
     return found
 
 
+def usage_tables(used: dict) -> list[Table]:
+    """Return the tables of the feedback answers and of the menu areas' taps."""
+    return [Table("feedback", "ご案内は役に立ちそうか",
+                  [(row["label"] or row["answer"], row["count"], "")
+                   for row in used["feedback"]]),
+            Table("menu", "メニューのボタン",
+                  [(f"{row['area']}. {row['label'] or '（いまのメニューにない区画）'}",
+                    row["taps"], "") for row in used["menu_taps"]])]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the month by month table: what it counts, under which heading."""
+
+    key: str  # referrals:<subject>, feedback:<answer>, menu, crisis or handoff
+    group: str
+    heading: str
+
+
+@dataclass(frozen=True)
+class Months:
+    """The chosen months one by one: referrals by who asks, feedback, menu taps, crisis
+    replies and asks to talk to a person."""
+
+    months: list[dt.date]
+    columns: list[Column]
+    counted: dict[tuple[dt.date, str], int]
+
+    def value(self, month: dt.date, key: str) -> int:
+        return self.counted.get((month, key), 0)
+
+    def total(self, key: str) -> int:
+        return sum(self.value(month, key) for month in self.months)
+
+    @property
+    def groups(self) -> list[tuple[str, int]]:
+        """Return each group's heading and how many columns it spans, in order."""
+        found: dict[str, int] = {}
+        for column in self.columns:
+            found[column.group] = found.get(column.group, 0) + 1
+        return list(found.items())
+
+    def series(self) -> list[tuple[str, list[int]]]:
+        """Return the chart's rows: all referrals, each feedback answer, the rest."""
+        referrals = [c.key for c in self.columns if c.key.startswith("referrals:")]
+        rows = [("紹介", [sum(self.value(m, k) for k in referrals) for m in self.months])]
+        rows += [(c.heading, [self.value(m, c.key) for m in self.months])
+                 for c in self.columns if c.key not in referrals]
+        return rows
+
+    @property
+    def chart(self):
+        return month_chart([f"{m.month}月" for m in self.months], self.series(),
+                           "月ごとの推移", "months-chart")
+
+
+REFERRALS, FEEDBACK, OTHERS = "紹介", "ご案内は役に立ちそうか", "そのほかの数"
+OTHER_COLUMNS = (("menu", "メニューのタップ"), ("crisis", "緊急の相談先をお伝えした"),
+                 ("handoff", "相談員と話したい"))
+
+
+def months_of(session, content: Content, start: dt.date, end: dt.date) -> Months:
+    """Return the months from start to end with their counts."""
+    months = [m for m in clock.fy_months(clock.fiscal_year(start)) if start <= m <= end]
+    counted: dict[tuple[dt.date, str], int] = {}
+    subjects: dict[str, None] = {}
+    for month, by_subject in tallies.by_month(session, start, end).items():
+        for subject, n in by_subject.items():
+            counted[month, f"referrals:{subject}"] = n
+            subjects[subject] = None
+    answers: dict[str, None] = {}
+    for month, found in by_month(session, start, end).items():
+        for kind, n in found.items():
+            counted[month, kind] = n
+            if kind.startswith("feedback:"):
+                answers[kind.removeprefix("feedback:")] = None
+    step = content.flow.step(tallies.SUBJECT)
+    who = {o.value: o.label for o in step.options} if step is not None else {}
+    labels = {a.value: a.label for a in content.feedback.answers}
+    columns = [Column(f"referrals:{value}", REFERRALS, who.get(value) or "（答えなし）")
+               for value in [*who, *(s for s in subjects if s not in who)]]
+    columns += [Column(f"feedback:{value}", FEEDBACK, labels.get(value, value))
+                for value in [*labels, *(a for a in answers if a not in labels)]]
+    columns += [Column(key, OTHERS, heading) for key, heading in OTHER_COLUMNS]
+    return Months(months, columns, counted)
+
+
 @blueprint.get("/")
 @requires("counselor")
 def show_dashboard():
@@ -92,10 +182,13 @@ def show_dashboard():
         result = counts(session, content, start, end)
         stages, crisis, done = funnel(session, content, start, end)
         handoffs = handoffs_by_day(session, start, end)
+        used = usage_tables(usage(session, content, start, end))
+        months = months_of(session, content, start, end)
     years = sorted({*range(this_year - YEARS_SHOWN + 1, this_year + 1), year}, reverse=True)
     return render_template(
         "console/dashboard.html", result=result, tables=tables(result, content), year=year,
         years=[(y, clock.fiscal_label(y)) for y in years], label=clock.fiscal_label(year),
         first=first, last=last, months=clock.FY_MONTHS, start=start, end=end,
         funnel=[(content.flow.step(s.step).question(None), s) for s in stages],
-        crisis=crisis, done=done, handoffs=handoffs)
+        crisis=crisis, done=done, handoffs=handoffs, used=used, by_month=months,
+        question=content.feedback.question)

@@ -22,7 +22,8 @@ PAGES = ["/admin/login", "/admin/", "/admin/funnel", "/admin/exports", "/admin/v
          "/admin/draft/rules/long-term-no-work-saposute", "/admin/draft/fallback",
          "/admin/draft/messages", "/admin/draft/crisis-lines/1", "/admin/draft/crisis-words",
          "/admin/draft/events", "/admin/draft/events/new", "/admin/draft/events-texts",
-         "/admin/draft/finder", "/admin/draft/handoff", "/admin/draft/menu",
+         "/admin/draft/finder", "/admin/draft/handoff", "/admin/draft/feedback",
+         "/admin/draft/menu",
          "/admin/draft/menu-areas/1", "/preview"]
 
 
@@ -31,6 +32,8 @@ def site(app, line_user):
     make_account(app, "admin1", "admin")
     answer_up_to_area(line_user)
     line_user.say("大仙市")  # so the dashboard has bars and tables to check
+    line_user.tap("役に立ちそう")  # and the feedback, a menu tap, the months with counts
+    line_user.postback("m=about&a=6")
     with served(app) as url:
         yield url
 

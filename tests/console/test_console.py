@@ -473,7 +473,9 @@ def test_the_dashboard_shows_what_stats_counts(client, app, runner, make_user, a
     start, end = clock.period(this_year)
     printed = runner.invoke(args=["stats", "--json", "--from", start.strftime("%Y-%m"),
                                   "--to", end.strftime("%Y-%m")])
-    assert json.loads(printed.output) == expected, "the same figures as tsunagu stats"
+    found = json.loads(printed.output)
+    found.pop("feedback"), found.pop("menu_taps")  # beside the referrals (test_months.py)
+    assert found == expected, "the same figures as tsunagu stats"
     shown = {t.key: t.rows for t in dashboard.tables(expected, content)}
     titles = {f"{p.item} {p.title}": p.id for p in content.programmes.values()}
     assert {titles[name]: n for name, n, _ in shown["programme"]} == expected["by_programme"]
