@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from bot.clock import fiscal_year, japan_date
 from bot.content.source import content_source
 from bot.db.database import database, transaction
-from bot.db.models import Referral, ReferralTally, ReferralTarget
+from bot.db.models import FunnelCount, Referral, ReferralTally, ReferralTarget
 from bot.referrals import links
 from bot.referrals.retention import first_kept_month, purge_referrals
 from bot.studio.checks import problems
@@ -28,6 +28,9 @@ NAMED = {"month": "ご案内した月", "bundle_id": "質問の種類と版", "f
          # the person and the note need not name it.
          "staging": None}
 TARGETS_NAMED = "ご案内した支援と相談先"
+# How the note names the daily counters kept of the account's use beside the questionnaire:
+# the feedback question's answers and the menu areas tapped, by day and nothing else.
+COUNTERS_NAMED = ("ご案内が役に立ちそうかのお答え", "押されたメニューの区画", "日ごとの回数だけ")
 
 
 def note(line_user) -> str:
@@ -120,3 +123,19 @@ def test_a_referral_s_page_keeps_nothing_and_its_link_only_what_the_record_keeps
     assert app.test_client().get(path_of(page)).status_code == 200
     assert only_referral(app).id == referral.id  # opening it wrote nothing
     database(app).dispose()
+
+
+def test_the_note_names_the_feedback_and_menu_counts_which_keep_no_one(app, line_user):
+    said = note(line_user)
+    for words in COUNTERS_NAMED:
+        assert words in said, words
+    # The counters hold a day, a version, what was counted and how often: no user, no text.
+    assert {c.name for c in FunnelCount.__table__.c} == {"day", "bundle_id", "step", "event",
+                                                         "count"}
+    play(line_user, PERSONAS[0])
+    line_user.tap("役に立ちそう")
+    line_user.postback("m=about&a=6")
+    with transaction(app) as session:
+        kept = [(r.step, r.event) for r in session.scalars(select(FunnelCount))]
+    assert ("feedback", "useful") in kept and ("menu:6", "tap") in kept
+    assert line_user.user_id not in str(kept)
