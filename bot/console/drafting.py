@@ -7,7 +7,10 @@ and publishing are one click away.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import threading
+from typing import NamedTuple
 
 from flask import render_template, request
 
@@ -16,15 +19,28 @@ from bot.console.auth import requires
 from bot.console.web import blueprint
 from bot.content import bundle
 from bot.content.files import ContentError, Problem
-from bot.studio import library
+from bot.db.database import database
+from bot.studio import drafts, library
 from bot.studio.checks import examine
 from bot.studio.checks.framework import Report, stale_after_days
 from bot.studio.checks.japanese import in_japanese, sentence
 from bot.studio.forms import form_of
 
 # Reports by (bundle id, day, stale days): a bundle id is its files' checksum, so a report
-# never changes for one draft on one day; each page would otherwise run the whole check (~1 s).
-_REPORTS: dict[tuple, object] = {}
+# never changes for one draft on one day. The whole check takes most of a second: it runs
+# once per draft, in the worker that saves, which keeps it in the database for the others
+# (`drafts.keep_report`); each worker remembers the few it read, and one request runs a
+# check while the others of its worker wait for it.
+_REPORTS: dict[str, Report] = {}
+_CHECKING = threading.Lock()
+_KEYS: dict[str, threading.Lock] = {}
+
+
+class Counted(NamedTuple):
+    """The coverage's counts, as the pages show them."""
+
+    reached: int
+    total: int
 
 
 def draft_report():
@@ -34,12 +50,41 @@ def draft_report():
     except ContentError as err:  # a file of the folders is missing: say so on every page
         said = list(err.issues) or [Problem("", None, "", str(err), "")]
         return {}, Report(problems=said, content=None)
-    key = (bundle.bundle_id(files), clock.japan_date(), stale_after_days())
+    key = f"{bundle.bundle_id(files)}:{clock.japan_date().isoformat()}:{stale_after_days()}"
     if key not in _REPORTS:
-        if len(_REPORTS) >= 8:
-            _REPORTS.pop(next(iter(_REPORTS)))
-        _REPORTS[key] = examine(files)
+        with _CHECKING:
+            lock = _KEYS.setdefault(key, threading.Lock())
+        with lock:
+            if key not in _REPORTS:
+                _remember(key, _report_of(key, files))
     return files, _REPORTS[key]
+
+
+def _remember(key: str, report: Report) -> None:
+    with _CHECKING:
+        while len(_REPORTS) >= 8:
+            old = next(iter(_REPORTS))
+            _REPORTS.pop(old)
+            _KEYS.pop(old, None)
+        _REPORTS[key] = report
+
+
+def _report_of(key: str, files) -> Report:
+    """Return the report kept for this draft, or check it and keep the report."""
+    db = database()
+    body = drafts.kept_report(db, key)
+    if body is not None:
+        return Report(problems=[Problem(**p) for p in body["problems"]],
+                      content=bundle.parse(files) if body["reads"] else None,
+                      coverage=Counted(*body["coverage"]) if body["coverage"] else None,
+                      scenarios=body["scenarios"])
+    report = examine(files)
+    cover = report.coverage
+    drafts.keep_report(db, key, {
+        "problems": [dataclasses.asdict(p) for p in report.problems],
+        "reads": report.content is not None, "scenarios": report.scenarios,
+        "coverage": [cover.reached, cover.total] if cover else None})
+    return report
 
 
 def summary(report) -> dict:

@@ -10,6 +10,7 @@ import click
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from bot.console.auth import requires, who
+from bot.console.drafting import draft_report
 from bot.console.web import blueprint
 from bot.content import bundle
 from bot.content.files import ContentError
@@ -59,7 +60,9 @@ def confirm_publish():
     live_number, live = _live()
     changes, same = [], False
     if files is not None:
-        errors = publishing.check_errors(files)
+        checked, report = draft_report()  # the check of this draft, kept for every worker
+        files = checked or files
+        errors = [problem.text() for problem in report.errors()]
         error = "\n".join(errors) if errors else None
         same = live_number is not None and bundle.bundle_id(files) == live.bundle_id
         if not error:

@@ -222,6 +222,20 @@ class DraftFile(Base):
     text: Mapped[str] = mapped_column(Text)
 
 
+class DraftReport(Base):
+    """The check's report of one draft (by its bundle id) on one day, for every worker.
+
+    A check of the whole draft takes most of a second: the worker that saves runs it once and
+    keeps it here, and the editors' pages of every worker read it.
+    """
+
+    __tablename__ = "draft_reports"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # bundle id, day, stale days
+    made_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=now)
+    body: Mapped[dict] = mapped_column(JSON)  # the problems and the coverage's counts
+
+
 class DraftSave(Base):
     """One save of one item of the draft: its id is the draft's revision after it."""
 

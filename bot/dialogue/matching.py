@@ -78,12 +78,16 @@ def _unique(items: list) -> list:
 
 
 Resolve = Callable[[str, str], list[Office]]  # (office ref, municipality) -> offices
+OfRule = Callable[[Rule, str], list[Office]]  # (rule, municipality) -> its offices there
 
 
 def _resolve(content: Content, rules: list[Rule], area: str,
-             resolve: Resolve) -> tuple[list, list]:
+             resolve: Resolve, of_rule: OfRule | None = None) -> tuple[list, list]:
+    if of_rule is not None:  # each rule's offices in this municipality, worked out once
+        offices = [o for r in rules for o in of_rule(r, area)]
+    else:
+        offices = [o for r in rules for ref in r.offices for o in resolve(ref, area)]
     programmes = [content.programmes[p] for r in rules for p in r.programmes]
-    offices = [o for r in rules for ref in r.offices for o in resolve(ref, area)]
     return _unique(programmes), _unique(offices)
 
 
@@ -100,16 +104,16 @@ def match(content: Content, answers: dict[str, str]) -> Match:
 
 
 def match_rules(content: Content, chosen: list[Rule], area: str,
-                resolve: Resolve | None = None) -> Match:
+                resolve: Resolve | None = None, of_rule: OfRule | None = None) -> Match:
     """Return what these rules, found to fit, give a person in this municipality."""
     resolve = resolve or (lambda ref, place: offices_for(content, ref, place))
     chosen = list(chosen)
-    programmes, offices = _resolve(content, chosen, area, resolve)
+    programmes, offices = _resolve(content, chosen, area, resolve, of_rule)
     if not programmes or not offices:
         # Everyone gets at least one programme and one place to go.
         chosen.append(content.rules.fallback)
         extra_programmes, extra_offices = _resolve(content, [content.rules.fallback], area,
-                                                   resolve)
+                                                   resolve, of_rule)
         programmes = programmes or extra_programmes
         offices = offices or extra_offices
     says = tuple(dict.fromkeys(r.say for r in chosen if r.say))

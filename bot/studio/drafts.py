@@ -27,7 +27,7 @@ from bot.content import bundle
 from bot.content.files import ContentError, read_document
 from bot.content.schema import Content
 from bot.db.database import Database
-from bot.db.models import DraftFile, DraftSave
+from bot.db.models import DraftFile, DraftReport, DraftSave
 from bot.studio.forms import CONFIRM, KINDS, NEW, REMOVE, Field, Form, Kind, changed, get, put, read
 
 RESTORED = "restored"  # in a save's `after`: the id of the save whose earlier state it restored
@@ -397,6 +397,27 @@ def _with_keys(text: str, doc, updates: Mapping[str, object]) -> str:
             text = "".join([*lines[:start - 1], block, *lines[end:]])
         doc = read_document(doc.name, text.encode("utf-8"))
     return text
+
+
+# -- the check's report of a draft, kept for every worker ------------------------------------
+
+REPORTS_KEPT = dt.timedelta(days=2)  # older reports are of drafts long gone
+
+
+def kept_report(db: Database, key: str) -> dict | None:
+    """Return the report kept under a key (bundle id, day, stale days), if any."""
+    with db.transaction() as session:
+        found = session.get(DraftReport, key)
+        return dict(found.body) if found is not None else None
+
+
+def keep_report(db: Database, key: str, body: dict) -> None:
+    """Keep a report for every worker (a worker that kept it first wins: they are the same)."""
+    table = DraftReport.__table__
+    with db.writing() as conn:
+        conn.execute(table.delete().where(table.c.made_at < clock.now() - REPORTS_KEPT))
+        if conn.execute(select(table.c.key).where(table.c.key == key)).first() is None:
+            conn.execute(table.insert().values(key=key, made_at=clock.now(), body=body))
 
 
 # -- the draft as files: `tsunagu draft export` and `import` --------------------------------

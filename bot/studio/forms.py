@@ -30,7 +30,6 @@ from bot.content.bundle import (
 )
 from bot.content.flow import DONE
 from bot.content.schema import Content
-from bot.studio.checks.japanese import sentence
 
 PHONE = re.compile(r"\+?[0-9][0-9-]{7,14}[0-9]")  # 018-896-1531, 0120-061-338
 URL = re.compile(r"https://[^\s\"'<>]+")
@@ -336,7 +335,6 @@ def _date(_f: Field, raw: str, _typed, _content):
 
 
 def _range(f: Field, _raw: str, typed: Mapping[str, str], content: Content):
-    band = {}
     generation = typed.get(f"{f.name}.generation", "")
     if generation:
         if generation not in ("younger", "older"):
@@ -344,6 +342,7 @@ def _range(f: Field, _raw: str, typed: Mapping[str, str], content: Content):
         if typed[f"{f.name}.min"] or typed[f"{f.name}.max"]:
             return None, "世代との関係を選ぶときは、年齢を空にしてください。"
         return {"generation": generation}, None
+    band = {}
     for end in ("min", "max"):
         value, error = _number(f, typed[f"{f.name}.{end}"], typed, content)
         if error:
@@ -360,7 +359,7 @@ _READERS = {"text": _text, "long": _text, "words": _words, "pick": _pick, "choic
 
 
 def problems_by_field(problems, kind: Kind, doc, index: int, key: str,
-                      fields: list[Field]) -> dict[str, list[str]]:
+                      fields: list[Field]) -> dict[str, list]:
     """Return the check's problems of one item by the field they concern ("": the item)."""
     prefix = (kind.items, index) if kind.items else ()
     lines = {}
@@ -372,9 +371,9 @@ def problems_by_field(problems, kind: Kind, doc, index: int, key: str,
     end = doc.line(kind.items, index + 1) if prefix else None
     named = kind.problem_name(key) if kind.items else ""
     owned = set() if kind.items else _owned_lines(doc, fields)
-    found: dict[str, list[str]] = {}
+    found: dict[str, list] = {}
     for problem in problems:
-        said = sentence(problem)
+        said = problem
         if problem.file == kind.file and problem.line in lines:
             found.setdefault(lines[problem.line], []).append(said)
         elif named and (problem.item == named or problem.item.startswith(named + ",")):

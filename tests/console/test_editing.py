@@ -402,3 +402,21 @@ def test_a_rule_about_the_generation_keeps_it_and_can_be_set_in_the_form(app):
     assert fixed.status_code == 302
     rule = next(r for r in draft(app).rules.rules if r.id == "younger-than-the-generation")
     assert rule.when["age"].max == 34 and rule.when["age"].generation is None
+
+
+def test_a_save_checks_the_draft_once_and_every_worker_reads_that_report(app, monkeypatch):
+    from bot.console import drafting
+
+    client = editor(app)
+    calls = []
+    real = drafting.examine
+    monkeypatch.setattr(drafting, "examine", lambda files: calls.append(1) or real(files))
+    form = client.get(OFFICE)
+    calls.clear()
+    saved = submit(client, form, OFFICE, hours="月〜金", source=SOURCE, checked="2026-12-07")
+    assert saved.status_code == 302 and len(calls) == 1  # checked once, by the save
+    drafting._REPORTS.clear()  # another worker, which never saw this draft
+    monkeypatch.setattr(drafting, "examine", lambda files: pytest.fail("checked again"))
+    page = client.get(saved.headers["Location"])
+    assert page.status_code == 200 and "誤り <strong>0</strong>" in page.text
+    assert "88,200 / 88,200" in page.text  # the coverage's counts, kept with the report

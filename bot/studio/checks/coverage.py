@@ -95,11 +95,30 @@ def coverage(content: Content) -> Coverage:
     allowed = [_allowed(content, rule, values) for rule in rules]
     wording_from = content.flow.wording_from
     resolve = functools.cache(lambda ref, place: offices_for(content, ref, place))
+    by_rule: dict[tuple[int, str], list[Office]] = {}
+
+    def of_rule(rule: Rule, place: str) -> list[Office]:
+        key = (id(rule), place)
+        if key not in by_rule:
+            by_rule[key] = [o for ref in rule.offices for o in resolve(ref, place)]
+        return by_rule[key]
+
     # `match` gives the same to everyone whom the same rules fit in the same municipality:
     # find the rules once per combination of the other answers, group the combinations the
     # same rules fit, and match each group once per municipality, so that the tens of
     # thousands of combinations stay fast.
-    given: dict[tuple, list] = {}  # (place, rule indexes) -> [match, wordings, example, count]
+    # A result depends on the municipality only through the offices each rule resolves to
+    # there: one result per (rule indexes, those offices), however many places share it.
+    given: dict[tuple, list] = {}  # (rules, their offices) -> [match, wordings, example, count]
+    fallback = content.rules.fallback
+    resolved: dict[tuple[int, str], tuple] = {}
+
+    def offices_at(rule: Rule, place: str) -> tuple:
+        key = (id(rule), place)
+        if key not in resolved:
+            resolved[key] = tuple(o.id for o in of_rule(rule, place))
+        return resolved[key]
+
     tally = _Tally()
     for branch in content.flow.branches():
         fields = [step.id for step, _ in branch if step.id != area_id]
@@ -121,11 +140,14 @@ def coverage(content: Content) -> Coverage:
             for place in places:
                 chosen = (tuple(i for i in fit if i not in local
                                 or place in allowed[i][area_id]) if local else fit)
-                entry = given.get((place, chosen))
+                key = (chosen, tuple(offices_at(rules[i], place) for i in chosen),
+                       offices_at(fallback, place))
+                entry = given.get(key)
                 if entry is None:
-                    found = match_rules(content, [rules[i] for i in chosen], place, resolve)
+                    found = match_rules(content, [rules[i] for i in chosen], place, resolve,
+                                        of_rule)
                     shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
-                    entry = given[(place, chosen)] = [
+                    entry = given[key] = [
                         found, set(), (fields, combos[0], area_id, place), 0,
                         any(reachable(o) for o in shown), _for_citizens(found)]
                 entry[1].add(wording)
