@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,6 +90,54 @@ def coverage(content: Content) -> Coverage:
     if content.bundle_id in _COVERAGE:
         return _COVERAGE[content.bundle_id]
     content = _known_only(content)
+    shape = _shape(content)
+    if shape not in _PLANS:
+        _remember(_PLANS, shape, _plan(content))
+    planned, calls = _PLANS[shape]
+    # The plan's results name programmes and offices: take this content's (their facts, texts).
+    given = [(_current(content, found), wordings, first, count)
+             for found, wordings, first, count in planned]
+    flags = [(any(reachable(o) for o in found.offices[:MAX_BUBBLES]), _for_citizens(found))
+             for found, _, _, _ in given]  # the cards LINE shows
+    tally = _Tally()
+    for fields, combos, area_id, place, n in calls:
+        tally.add(fields, combos, area_id, place, given[n][0], *flags[n])
+    results = [Given(found, frozenset(wordings), count, first)
+               for found, wordings, first, count in given]
+    cover = Coverage(
+        total=tally.total, no_office=tally.no_office, unreachable=tally.unreachable,
+        programmes=frozenset(p.id for r in results for p in r.match.programmes),
+        employers=tally.employers, employers_reached=tally.employers_reached,
+        no_programme=tally.no_programme,
+        rules=frozenset(rid for r in results for rid in r.match.rules),
+        results=results, gaps=gaps(content, tally.citizens_all, tally.citizens_missing),
+        employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
+    _remember(_COVERAGE, content.bundle_id, cover)
+    return cover
+
+
+# The matching of every combination by the content's shape (all it depends on: the flow, the
+# rules, the municipalities, the programmes' ids and audiences, the offices' ids, kinds and
+# areas), so that a save of an office's phone or a programme's wording redoes only the counts.
+_PLANS: dict[str, tuple] = {}
+
+
+def _shape(content: Content) -> str:
+    parts = (content.rules.model_dump_json(), content.flow.model_dump_json(),
+             json.dumps(content.municipalities, ensure_ascii=False),
+             json.dumps(sorted((p.id, p.audience) for p in content.programmes.values())),
+             json.dumps([(o.id, o.kind, o.areas) for o in content.offices.values()],
+                        ensure_ascii=False))
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def _current(content: Content, found: Match) -> Match:
+    return Match([content.programmes[p.id] for p in found.programmes],
+                 [content.offices[o.id] for o in found.offices], found.rules, found.says)
+
+
+def _plan(content: Content) -> tuple[list, list]:
+    """Return every distinct result and, per group of combinations, which result it gets."""
     area = content.flow.area_step
     area_id = area.id if area else None
     rules = content.rules.rules
@@ -103,13 +153,6 @@ def coverage(content: Content) -> Coverage:
             by_rule[key] = [o for ref in rule.offices for o in resolve(ref, place)]
         return by_rule[key]
 
-    # `match` gives the same to everyone whom the same rules fit in the same municipality:
-    # find the rules once per combination of the other answers, group the combinations the
-    # same rules fit, and match each group once per municipality, so that the tens of
-    # thousands of combinations stay fast.
-    # A result depends on the municipality only through the offices each rule resolves to
-    # there: one result per (rule indexes, those offices), however many places share it.
-    given: dict[tuple, list] = {}  # (rules, their offices) -> [match, wordings, example, count]
     fallback = content.rules.fallback
     resolved: dict[tuple[int, str], tuple] = {}
 
@@ -119,7 +162,14 @@ def coverage(content: Content) -> Coverage:
             resolved[key] = tuple(o.id for o in of_rule(rule, place))
         return resolved[key]
 
-    tally = _Tally()
+    # `match` gives the same to everyone whom the same rules fit in the same municipality:
+    # find the rules once per combination of the other answers, group the combinations the
+    # same rules fit, and match each group once per set of rules and the offices they resolve
+    # to there (however many municipalities share them), so that the tens of thousands of
+    # combinations stay fast.
+    index: dict[tuple, int] = {}  # (rules, their offices) -> its place in `given`
+    given: list[list] = []  # [match, wordings, example, count]
+    calls: list[tuple] = []  # (fields, combos, area id, place, the result's place in `given`)
     for branch in content.flow.branches():
         fields = [step.id for step, _ in branch if step.id != area_id]
         options = [values_ for step, values_ in branch if step.id != area_id]
@@ -142,29 +192,16 @@ def coverage(content: Content) -> Coverage:
                                 or place in allowed[i][area_id]) if local else fit)
                 key = (chosen, tuple(offices_at(rules[i], place) for i in chosen),
                        offices_at(fallback, place))
-                entry = given.get(key)
-                if entry is None:
+                n = index.get(key)
+                if n is None:
                     found = match_rules(content, [rules[i] for i in chosen], place, resolve,
                                         of_rule)
-                    shown = found.offices[:MAX_BUBBLES]  # the cards LINE shows
-                    entry = given[key] = [
-                        found, set(), (fields, combos[0], area_id, place), 0,
-                        any(reachable(o) for o in shown), _for_citizens(found)]
-                entry[1].add(wording)
-                entry[3] += len(combos)
-                tally.add(fields, combos, area_id, place, entry[0], entry[4], entry[5])
-    results = [Given(found, frozenset(wordings), count, first)
-               for found, wordings, first, count, _, _ in given.values()]
-    cover = Coverage(
-        total=tally.total, no_office=tally.no_office, unreachable=tally.unreachable,
-        programmes=frozenset(p.id for r in results for p in r.match.programmes),
-        employers=tally.employers, employers_reached=tally.employers_reached,
-        no_programme=tally.no_programme,
-        rules=frozenset(rid for r in results for rid in r.match.rules),
-        results=results, gaps=gaps(content, tally.citizens_all, tally.citizens_missing),
-        employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
-    _remember(_COVERAGE, content.bundle_id, cover)
-    return cover
+                    n = index[key] = len(given)
+                    given.append([found, set(), (fields, combos[0], area_id, place), 0])
+                given[n][1].add(wording)
+                given[n][3] += len(combos)
+                calls.append((fields, combos, area_id, place, n))
+    return [tuple(g) for g in given], calls
 
 
 def _for_citizens(found: Match) -> bool:
