@@ -55,6 +55,21 @@ def test_the_referral_asks_on_its_last_message_with_three_buttons(app, line_user
     assert len(line_user.messages) <= 5  # one more question, no more messages
 
 
+def test_under_the_page_s_card_the_question_joins_the_card(database_url, line_api):
+    from tests.support.pages import PUBLIC_URL
+
+    app = make_app(database_url, line_api, PUBLIC_URL=PUBLIC_URL)
+    user = LineUser(app.test_client(), line_api)
+    referred(user)
+    last = user.messages[-1]  # the card with the page's and the share link's buttons
+    assert last["type"] == "flex" and last["altText"].endswith(f"\n{QUESTION}")
+    assert last["contents"]["body"]["contents"][-1]["text"] == QUESTION
+    assert user.buttons == [*ANSWERS, "相談員と話したい", "最初から"]
+    assert user.tap("役に立ちそう") == [THANKS]
+    assert feedback_counts(app) == {"useful": 1}
+    database(app).dispose()
+
+
 def test_an_answer_is_thanked_and_counted_per_day_version_and_answer(app, line_user):
     referred(line_user)
     assert line_user.tap("役に立ちそう") == [THANKS]
@@ -217,3 +232,20 @@ def test_the_counter_keeps_only_day_version_answer_and_count(app, line_user):
     kept = {c.name: getattr(row, c.name) for c in row.__table__.c}
     assert set(kept) == {"day", "bundle_id", "step", "event", "count"}
     assert isinstance(kept["day"], dt.date) and line_user.user_id not in str(kept)
+
+
+# --- the engine alone ------------------------------------------------------------------------
+
+
+def test_the_engine_counts_an_answer_once_and_keeps_only_the_marker(app):
+    from bot.dialogue.turns import Postback
+    from tests.support.dialogues import LATER, SOON, Chat
+
+    chat = Chat(content_source(app).current())
+    chat.kept = ENDED  # a referral was just made
+    tapped = Postback(feedback_data("unsure", chat.tag))
+    first = chat.send(tapped, SOON)
+    assert first.counts == (("feedback", "unsure"),) and chat.kinds() == ["Note"]
+    assert chat.kept == ("done", {LAST_STEP: "area", FEEDBACK_GIVEN: "unsure"})
+    assert chat.send(tapped, SOON).says == [] and chat.last.counts == ()  # a double tap
+    assert chat.send(tapped, LATER).counts == () and chat.kinds() == ["Note"]  # thanked again
