@@ -53,7 +53,7 @@ def pages() -> dict[str, tuple[str, int]]:
     links = Links(SECRET_KEY, "")
     path = lambda answers: links.page_url(content.bundle_id, answers)  # noqa: E731
     altered = path(TYPICAL)
-    altered = altered[:-3] + ("AAA" if not altered.endswith("AAA") else "BBB")
+    altered = altered[:-5] + ("A" if altered[-5] != "A" else "B") + altered[-4:]
     shown = (f"longest ({len(longest.match.programmes)} programmes, "
              f"{len(longest.match.offices)} offices)")
     return {shown: (path(longest.example), 200), "typical": (path(TYPICAL), 200),
