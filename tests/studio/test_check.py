@@ -182,7 +182,8 @@ def test_schema_errors_of_every_file_are_all_reported(root):
     assert the(report, OFFICES, "'checked' should be a date").line == date
     assert the(report, FLOW, "'max' should be a whole number").line == flow
     assert the(report, FLOW, "'max'").item == "question 'age', option '35-39'"
-    problem = the(report, RULES, "'age' should be a list such as [a, b] or {min: ..., max: ..., generation: ...}")
+    problem = the(report, RULES, "'age' should be a list such as [a, b] or "
+                  "{min: ..., max: ..., generation: ...}")
     assert problem.line == rule and problem.item == "rule 'long-term-no-work-saposute'"
     assert the(report, "content/areas.yaml", "not valid YAML").line >= yaml
 
