@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy import text as text_sql
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import clock
 from bot.content import bundle
@@ -416,8 +417,10 @@ def keep_report(db: Database, key: str, body: dict) -> None:
     table = DraftReport.__table__
     with db.writing() as conn:
         conn.execute(table.delete().where(table.c.made_at < clock.now() - REPORTS_KEPT))
-        if conn.execute(select(table.c.key).where(table.c.key == key)).first() is None:
-            conn.execute(table.insert().values(key=key, made_at=clock.now(), body=body))
+        # Two workers may check one draft at once: the second's insert does nothing.
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)
+        conn.execute(insert(table).values(key=key, made_at=clock.now(), body=body)
+                     .on_conflict_do_nothing(index_elements=["key"]))
 
 
 # -- the draft as files: `tsunagu draft export` and `import` --------------------------------

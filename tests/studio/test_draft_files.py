@@ -107,3 +107,9 @@ def test_two_events_added_with_one_id_on_one_reading_are_one(app):
         else:
             raise AssertionError("the second event with the same id was added")
         assert [e.id for e in library.draft().events.events] == ["fair-2027"]
+
+
+def test_a_report_kept_twice_for_one_draft_is_kept_once(app):
+    for body in ({"problems": [], "n": 1}, {"problems": [], "n": 2}):  # two workers at once
+        drafts.keep_report(database(app), "abc:2026-12-08:180", body)
+    assert drafts.kept_report(database(app), "abc:2026-12-08:180") == {"problems": [], "n": 1}

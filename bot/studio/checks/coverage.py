@@ -7,7 +7,7 @@ import hashlib
 import itertools
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -26,6 +26,30 @@ def answer_values(content: Content) -> dict[str, list[str]]:
 def reachable(office: Office) -> bool:
     """Tell whether an office's card has a tap-to-call or a web button."""
     return bool(office.phone or office.url)
+
+
+class Results(Sequence):
+    """The distinct results, each with this content's programmes and offices (made on reading).
+
+    The plan that found them is kept by the content's shape; their texts and facts are this
+    content's, taken when a result is read (the checks read a few of the thousands).
+    """
+
+    def __init__(self, content: Content, planned: list[tuple]) -> None:
+        self.content, self.planned = content, planned
+
+    def __len__(self) -> int:
+        return len(self.planned)
+
+    def __getitem__(self, n):
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        found, wordings, first, count = self.planned[n]
+        return Given(_current(self.content, found), frozenset(wordings), count, first)
+
+    def planned_match(self, n: int) -> Match:
+        """Return a result's match as planned (its ids hold; its texts may be older)."""
+        return self.planned[n][0]
 
 
 class Given(NamedTuple):
@@ -63,7 +87,7 @@ class Coverage:
     employers_reached: int = 0  # of those, reaching an office with a phone or url
     no_programme: list[dict[str, str]] = field(default_factory=list)
     rules: frozenset[str] = frozenset()  # every rule some combination fits
-    results: list[Given] = field(default_factory=list)
+    results: Sequence[Given] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)  # citizens' largest gaps first
     employer_gaps: list[Gap] = field(default_factory=list)
 
@@ -94,22 +118,20 @@ def coverage(content: Content) -> Coverage:
     if shape not in _PLANS:
         _remember(_PLANS, shape, _plan(content))
     planned, calls = _PLANS[shape]
-    # The plan's results name programmes and offices: take this content's (their facts, texts).
-    given = [(_current(content, found), wordings, first, count)
-             for found, wordings, first, count in planned]
-    flags = [(any(reachable(o) for o in found.offices[:MAX_BUBBLES]), _for_citizens(found))
-             for found, _, _, _ in given]  # the cards LINE shows
+    reach = {o.id: reachable(o) for o in content.offices.values()}
+    flags = [(any(reach[o.id] for o in found.offices[:MAX_BUBBLES]), _for_citizens(found))
+             for found, _, _, _ in planned]  # the cards LINE shows
     tally = _Tally()
     for fields, combos, area_id, place, n in calls:
-        tally.add(fields, combos, area_id, place, given[n][0], *flags[n])
-    results = [Given(found, frozenset(wordings), count, first)
-               for found, wordings, first, count in given]
+        tally.add(fields, combos, area_id, place, planned[n][0], *flags[n])
+    # The plan's results name programmes and offices: this content's, when one is read.
+    results = Results(content, planned)
     cover = Coverage(
         total=tally.total, no_office=tally.no_office, unreachable=tally.unreachable,
-        programmes=frozenset(p.id for r in results for p in r.match.programmes),
+        programmes=frozenset(p.id for found, *_ in planned for p in found.programmes),
         employers=tally.employers, employers_reached=tally.employers_reached,
         no_programme=tally.no_programme,
-        rules=frozenset(rid for r in results for rid in r.match.rules),
+        rules=frozenset(rid for found, *_ in planned for rid in found.rules),
         results=results, gaps=gaps(content, tally.citizens_all, tally.citizens_missing),
         employer_gaps=gaps(content, tally.employers_all, tally.employers_missing))
     _remember(_COVERAGE, content.bundle_id, cover)

@@ -188,24 +188,26 @@ def results_fit_line(c: Context) -> Iterator[Problem]:
     long_texts, long_alts, many_cards = [], [], []
     texts_seen: set[tuple] = set()
     alts_seen: set[tuple] = set()
-    for result in c.coverage.results:
-        found = result.match
-        for wording in result.wordings:
+    results = c.coverage.results
+    planned = getattr(results, "planned_match", lambda n: results[n].match)
+    for n in range(len(results)):
+        found = planned(n)  # ids and counts only: a result is read whole where it matters
+        wordings = results.planned[n][1] if hasattr(results, "planned") else results[n].wordings
+        for wording in wordings:
             key = (wording, tuple(p.id for p in found.programmes), found.says)
             if key not in texts_seen:
                 texts_seen.add(key)
-                size = units(_built(result_text, c.content, found, wording))
+                size = units(_built(result_text, c.content, results[n].match, wording))
                 if size > MAX_TEXT:
-                    long_texts.append((size, result))
-        shown = found.offices[:MAX_BUBBLES]
-        key = tuple(o.id for o in shown)
+                    long_texts.append((size, results[n]))
+        key = tuple(o.id for o in found.offices[:MAX_BUBBLES])
         if key not in alts_seen:
             alts_seen.add(key)
-            alt = units(_built(offices_text, c.content, shown))
+            alt = units(_built(offices_text, c.content, results[n].match.offices[:MAX_BUBBLES]))
             if alt > MAX_ALT_TEXT:
-                long_alts.append((alt, result))
+                long_alts.append((alt, results[n]))
         if len(found.offices) > MAX_BUBBLES:
-            many_cards.append((len(found.offices), result))
+            many_cards.append((len(found.offices), results[n]))
     yield from _worst(c, long_texts, lambda n, size, who: (
         f"{n} results are longer than LINE's {MAX_TEXT} characters (the longest, {size}, for "
         f"{who}); the bot would cut them"),
