@@ -163,7 +163,8 @@ class FunnelCount(Base):
 
     Anonymous daily counters (no user key): `event` is reached, answered, back, restart or
     crisis (a crisis reply given, never its text); `step` is the question's id ("done": the
-    referral, "": no question).
+    referral, "": no question). The account's use is counted beside them: step "feedback" with
+    the feedback answer as its event, and step "menu:<number>" with "tap" for a rich menu area.
     """
 
     __tablename__ = "funnel_counts"
